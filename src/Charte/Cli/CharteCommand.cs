@@ -1,0 +1,34 @@
+using System.CommandLine;
+
+namespace Charte.Cli;
+
+/// <summary>The <c>charte</c> executable's verbs. Exit codes: 0 success, 1 findings or errors, 2 usage.</summary>
+public static class CharteCommand
+{
+    public const int Success = 0;
+    public const int Findings = 1;
+    public const int Usage = 2;
+
+    public static int Run(string[] args, TextWriter output, TextWriter error, TimeProvider clock)
+    {
+        var root = new RootCommand("Charte makes a privacy charter executable: it checks the charter, renders the privacy policy and the GDPR Art. 30 register.");
+        root.Subcommands.Add(CharterCommands.Check(clock));
+        root.Subcommands.Add(CharterCommands.Policy(clock));
+        root.Subcommands.Add(CharterCommands.Register(clock));
+
+        var parsed = root.Parse(args);
+        var configuration = new InvocationConfiguration { Output = output, Error = error };
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var problem in parsed.Errors)
+            {
+                error.WriteLine("charte: " + problem.Message);
+            }
+
+            error.WriteLine("Run 'charte --help' for usage.");
+            return Usage;
+        }
+
+        return parsed.Invoke(configuration);
+    }
+}

@@ -1,0 +1,3 @@
+using Charte.Cli;
+
+return CharteCommand.Run(args, Console.Out, Console.Error, TimeProvider.System);
