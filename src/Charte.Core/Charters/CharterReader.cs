@@ -43,7 +43,7 @@ internal sealed partial class CharterReader(DiagnosticBag diagnostics)
             Rights = ReadRights(MappingReader.Of(map.Required("rights"), diagnostics, "rights"), map.At, organisation),
             Consent = ReadConsent(MappingReader.Of(map.Node("consent"), diagnostics, "consent"), map.At),
             Subjects = Items(map, "subjects", "subject category", ReadSubject),
-            Categories = new CategoryTaxonomy(CategoryTaxonomy.BuiltIn.All.Concat(Items(map, "categories", "data category", ReadCategory))),
+            Categories = new CategoryTaxonomy(CategoryTaxonomy.BuiltIn.All.Concat(InheritFamilies(Items(map, "categories", "data category", ReadCategory)))),
             Events = [.. BuiltInEvents.All, .. Items(map, "events", "event", ReadEvent)],
             Roles = Items(map, "roles", "role", ReadRole),
             Processors = Items(map, "processors", "processor", ReadProcessor),
@@ -223,15 +223,41 @@ internal sealed partial class CharterReader(DiagnosticBag diagnostics)
     private SubjectCategory ReadSubject(MappingReader map) =>
         new(Id(map), Localized(map, "label", required: true)!, map.At);
 
-    private DataCategory ReadCategory(MappingReader map)
+    private (DataCategory Category, bool FamilyGiven) ReadCategory(MappingReader map)
     {
         var id = Id(map, dotted: true);
         var family = map.Enum<CategoryFamily>("family", "category-family-unknown");
-        var parent = CategoryTaxonomy.BuiltIn.Find(id.Contains('.', StringComparison.Ordinal) ? id[..id.LastIndexOf('.')] : id);
-        return new DataCategory(id, Localized(map, "label", required: true)!, family ?? parent?.Family ?? CategoryFamily.Other, false, map.At)
+        if (family is null && !map.Has("family") && !id.Contains('.', StringComparison.Ordinal))
         {
-            // Family given explicitly or inherited; the validator checks that the parent exists.
-        };
+            diagnostics.Error("category-family-missing", map.At,
+                $"new top-level category '{id}' needs a 'family' for the register: {string.Join(", ", YamlNames.All<CategoryFamily>())}");
+        }
+
+        return (new DataCategory(id, Localized(map, "label", required: true)!, family ?? CategoryFamily.Other, false, map.At), family is not null);
+    }
+
+    /// <summary>A child category without a family of its own takes its nearest ancestor's, built in or declared.</summary>
+    private static IEnumerable<DataCategory> InheritFamilies(List<(DataCategory Category, bool FamilyGiven)> declared)
+    {
+        var families = CategoryTaxonomy.BuiltIn.All.ToDictionary(c => c.Id, c => c.Family, StringComparer.Ordinal);
+        foreach (var (category, given) in declared.OrderBy(d => d.Category.Id.Count(c => c == '.')))
+        {
+            var family = category.Family;
+            if (!given)
+            {
+                for (var parent = category.ParentId; parent is not null; parent = parent.LastIndexOf('.') is var dot and > 0 ? parent[..dot] : null)
+                {
+                    if (families.TryGetValue(parent, out var inherited))
+                    {
+                        family = inherited;
+                        break;
+                    }
+                }
+            }
+
+            families.TryAdd(category.Id, family);
+            yield return category with { Family = family };
+        }
     }
 
     private LifecycleEvent ReadEvent(MappingReader map) =>
@@ -508,9 +534,9 @@ internal sealed partial class CharterReader(DiagnosticBag diagnostics)
             return period;
         }
 
-        var suggestion = Iso8601Period.SuggestFor(text) is { } iso ? $"; did you mean {iso}?" : "";
+        var suggestion = Iso8601Period.SuggestFor(text) is { } iso ? $" (did you mean {iso}?)" : "";
         diagnostics.Error("period-malformed", node!.At,
-            $"'{text}' is not an ISO 8601 period{suggestion} Write P3Y for 3 years, P6M for 6 months, P1Y6M, P30D");
+            $"'{text}' is not an ISO 8601 period{suggestion}; write P3Y for 3 years, P6M for 6 months, P1Y6M, P30D");
         return null;
     }
 

@@ -372,7 +372,7 @@ internal static class CharterValidator
                 diagnostics.Error("retention-no-end", rule.At,
                     "this retention rule never ends: say 'active: P3Y' with 'from: EVENT', or 'until: EVENT'");
             }
-            else if (rule.From is not null && rule.Active is null)
+            else if (rule.From is not null && rule.Active is null && rule.ActiveAt == rule.At)
             {
                 diagnostics.Error("retention-no-end", rule.At, $"retention counted from an event needs its 'active' period (for example P3Y)");
             }
@@ -558,7 +558,7 @@ internal static class CharterValidator
 
         private void Undefined(string code, Ref reference, string what, string where, IEnumerable<string> known)
         {
-            var hint = MappingReader.Closest(reference.Id, known) is { } near ? $"; did you mean '{near}'?" : "";
+            var hint = MappingReader.Closest(reference.Id, known) is { } near ? $" (did you mean '{near}'?)" : "";
             diagnostics.Error(code, reference.At, $"{what} '{reference.Id}' is not declared in '{where}'{hint}");
         }
 

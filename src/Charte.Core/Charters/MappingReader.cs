@@ -180,8 +180,8 @@ internal sealed class MappingReader
         }
 
         var known = YamlNames.All<T>();
-        var hint = Closest(text, known) is { } near ? $"; did you mean '{near}'?" : "";
-        _diagnostics.Error(code, node.At, $"unknown {key.Replace('_', ' ')} '{text}'{hint} Expected one of: {string.Join(", ", known)}");
+        var hint = Closest(text, known) is { } near ? $" (did you mean '{near}'?)" : "";
+        _diagnostics.Error(code, node.At, $"unknown {key.Replace('_', ' ')} '{text}'{hint}; expected one of: {string.Join(", ", known)}");
         return null;
     }
 
@@ -223,9 +223,9 @@ internal sealed class MappingReader
                 continue;
             }
 
-            var hint = Closest(key, _known) is { } near ? $"; did you mean '{near}'?" : "";
+            var hint = Closest(key, _known) is { } near ? $" (did you mean '{near}'?)" : "";
             _diagnostics.Error("unknown-key", entry.Key.At,
-                $"unknown key '{key}' in {_what}{hint} Known keys: {string.Join(", ", _known.Order(StringComparer.Ordinal))}");
+                $"unknown key '{key}' in {_what}{hint}; known keys: {string.Join(", ", _known.Order(StringComparer.Ordinal))}");
         }
     }
 

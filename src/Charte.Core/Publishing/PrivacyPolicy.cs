@@ -139,10 +139,12 @@ public static class PrivacyPolicy
             }
 
             blocks.Add(new Heading(3, Right(right, language), "right-" + YamlNames.Of(right).Replace('_', '-')));
-            P(T("Vous pouvez ", "You may ") + RightExplained(right, language) + $" ({RightsMatrix.Article(right)})");
+            P(T("Vous pouvez ", "You may ") + RightExplained(right, language) + $" ({RightsMatrix.Article(right, language)})");
             var conditional = applies.Where(p => RightsMatrix.For(right, p) == Applicability.Conditional).ToList();
             P(applies.Count == charter.Purposes.Count && conditional.Count == 0
                 ? T("Ce droit s'applique à toutes nos finalités.", "This right applies to all our purposes.")
+                : applies.Count == charter.Purposes.Count && conditional.Count == applies.Count
+                ? T("Ce droit s'applique à toutes nos finalités, dans les cas prévus par la loi.", "This right applies to all our purposes, in the cases the law provides.")
                 : T("Finalités concernées : ", "Purposes concerned: ") + string.Join(", ", applies.Select(p =>
                     p.Title.In(language) + (RightsMatrix.For(right, p) == Applicability.Conditional ? T(" (dans les cas prévus par la loi)", " (in the cases the law provides)") : ""))) + ".");
         }

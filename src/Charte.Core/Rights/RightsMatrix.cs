@@ -46,7 +46,9 @@ public static class RightsMatrix
     };
 
     /// <summary>The article that grants the right.</summary>
-    public static string Article(RightKind right) => right switch
+    public static string Article(RightKind right, string language) => language == "fr" ? ArticleRef(right) : ArticleRef(right).Replace("RGPD art.", "GDPR Art.", StringComparison.Ordinal).Replace("Loi Informatique et Libertés art.", "French Data Protection Act, art.", StringComparison.Ordinal);
+
+    private static string ArticleRef(RightKind right) => right switch
     {
         RightKind.Access => "RGPD art. 15",
         RightKind.Rectification => "RGPD art. 16",
