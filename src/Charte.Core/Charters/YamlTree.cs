@@ -122,54 +122,54 @@ internal static class YamlTree
                 return node;
 
             case SequenceStart start:
-            {
-                parser.MoveNext();
-                var items = new List<YNode>();
-                long size = 1;
-                while (!parser.TryConsume<SequenceEnd>(out _))
                 {
-                    var item = ReadNode(parser, anchors, depth + 1, diagnostics);
-                    size = Grow(size, item, start);
-                    items.Add(item);
-                }
+                    parser.MoveNext();
+                    var items = new List<YNode>();
+                    long size = 1;
+                    while (!parser.TryConsume<SequenceEnd>(out _))
+                    {
+                        var item = ReadNode(parser, anchors, depth + 1, diagnostics);
+                        size = Grow(size, item, start);
+                        items.Add(item);
+                    }
 
-                var sequence = new YSequence(items, At(start.Start), size);
-                Remember(start.Anchor, sequence, anchors);
-                return sequence;
-            }
+                    var sequence = new YSequence(items, At(start.Start), size);
+                    Remember(start.Anchor, sequence, anchors);
+                    return sequence;
+                }
 
             case MappingStart start:
-            {
-                parser.MoveNext();
-                var entries = new List<KeyValuePair<YScalar, YNode>>();
-                var seen = new Dictionary<string, SourcePosition>(StringComparer.Ordinal);
-                long size = 1;
-                while (!parser.TryConsume<MappingEnd>(out _))
                 {
-                    var keyNode = ReadNode(parser, anchors, depth + 1, diagnostics);
-                    var value = ReadNode(parser, anchors, depth + 1, diagnostics);
-                    if (keyNode is not YScalar key)
+                    parser.MoveNext();
+                    var entries = new List<KeyValuePair<YScalar, YNode>>();
+                    var seen = new Dictionary<string, SourcePosition>(StringComparer.Ordinal);
+                    long size = 1;
+                    while (!parser.TryConsume<MappingEnd>(out _))
                     {
-                        diagnostics.Error("yaml-complex-key", keyNode.At, "a key must be a plain word, not " + keyNode.Kind);
-                        continue;
+                        var keyNode = ReadNode(parser, anchors, depth + 1, diagnostics);
+                        var value = ReadNode(parser, anchors, depth + 1, diagnostics);
+                        if (keyNode is not YScalar key)
+                        {
+                            diagnostics.Error("yaml-complex-key", keyNode.At, "a key must be a plain word, not " + keyNode.Kind);
+                            continue;
+                        }
+
+                        if (seen.TryGetValue(key.Value, out var first))
+                        {
+                            diagnostics.Error("yaml-duplicate-key", key.At,
+                                $"key '{key.Value}' is already given at line {first.Line.ToString(CultureInfo.InvariantCulture)}");
+                            continue;
+                        }
+
+                        seen[key.Value] = key.At;
+                        size = Grow(size, value, start);
+                        entries.Add(new(key, value));
                     }
 
-                    if (seen.TryGetValue(key.Value, out var first))
-                    {
-                        diagnostics.Error("yaml-duplicate-key", key.At,
-                            $"key '{key.Value}' is already given at line {first.Line.ToString(CultureInfo.InvariantCulture)}");
-                        continue;
-                    }
-
-                    seen[key.Value] = key.At;
-                    size = Grow(size, value, start);
-                    entries.Add(new(key, value));
+                    var mapping = new YMapping(entries, At(start.Start), size);
+                    Remember(start.Anchor, mapping, anchors);
+                    return mapping;
                 }
-
-                var mapping = new YMapping(entries, At(start.Start), size);
-                Remember(start.Anchor, mapping, anchors);
-                return mapping;
-            }
 
             default:
                 throw new YamlException(current.Start, current.End, "unexpected " + current.GetType().Name);
