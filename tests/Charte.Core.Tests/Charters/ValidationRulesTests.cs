@@ -60,9 +60,7 @@ public sealed class ValidationRulesTests
     [Fact]
     public void AdequacyToTheUnitedStates_WithoutCertification_IsAWarning()
     {
-        var loaded = TestCharters.Load(TestCharters.Base
-            .Replace("    country: FR\n", "    country: US\n", StringComparison.Ordinal)
-            .Replace("    retention:\n", "    transfers:\n      - { to: host, country: US, mechanism: adequacy }\n    retention:\n", StringComparison.Ordinal));
+        var loaded = HostAbroad("US", "adequacy");
 
         Assert.NotNull(loaded.Charter);
         Assert.Contains(loaded.Warnings, w => w.Code == "transfer-dpf-unverified");
@@ -71,9 +69,7 @@ public sealed class ValidationRulesTests
     [Fact]
     public void AdequacyToACountryWithoutDecision_IsAnError()
     {
-        var loaded = TestCharters.Load(TestCharters.Base
-            .Replace("    country: FR\n", "    country: CN\n", StringComparison.Ordinal)
-            .Replace("    retention:\n", "    transfers:\n      - { to: host, country: CN, mechanism: adequacy }\n    retention:\n", StringComparison.Ordinal));
+        var loaded = HostAbroad("CN", "adequacy");
 
         Assert.Contains(loaded.Errors, e => e.Code == "transfer-adequacy-unknown");
     }
@@ -135,4 +131,9 @@ public sealed class ValidationRulesTests
         var error = Assert.Single(loaded.Errors, e => e.Code == "translation-unknown-language");
         Assert.Contains("put the text in quotes", error.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>The base charter with its host processor in <paramref name="country"/>, and the transfer declared.</summary>
+    private static CharterLoadResult HostAbroad(string country, string mechanism) => TestCharters.Load(TestCharters.Base
+        .Replace("    country: FR\n", $"    country: {country}\n", StringComparison.Ordinal)
+        .Replace("    retention:\n", $"    transfers:\n      - {{ to: host, country: {country}, mechanism: {mechanism} }}\n    retention:\n", StringComparison.Ordinal));
 }
