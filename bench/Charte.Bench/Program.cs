@@ -1,0 +1,13 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Exporters;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using Charte.Bench;
+
+// Several launches and iterations; BenchmarkDotNet reports the median next to the floor's, from the same run.
+var config = DefaultConfig.Instance
+    .AddJob(Job.Default.WithLaunchCount(3).WithWarmupCount(3).WithIterationCount(10))
+    .AddExporter(MarkdownExporter.GitHub)
+    .WithArtifactsPath(args.Length > 0 ? args[0] : Path.Combine(Directory.GetCurrentDirectory(), "artifacts", "bench"))
+    .WithOptions(ConfigOptions.JoinSummary);
+BenchmarkRunner.Run<CharterBenchmarks>(config);
