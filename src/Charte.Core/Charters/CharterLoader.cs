@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 namespace Charte.Charters;
@@ -51,14 +52,14 @@ public static class CharterLoader
     /// <summary>Error for a file too large to be a charter, reported before reading it.</summary>
     public static Diagnostic TooLarge(string fileName, long length) =>
         new(Severity.Error, "file-too-large", fileName, SourcePosition.Start,
-            $"the file is {length / 1024:N0} KiB; a charter is at most {MaxBytes / 1024 / 1024} MiB, so this is not a charter");
+            $"the file is {(length / 1024).ToString("N0", CultureInfo.InvariantCulture)} KiB; a charter is at most {MaxBytes / 1024 / 1024} MiB, so this is not a charter");
 
     private static string? Decode(ReadOnlySpan<byte> bytes, DiagnosticBag diagnostics)
     {
         if (bytes.Length > MaxBytes)
         {
-            diagnostics.Error("file-too-large", SourcePosition.Start,
-                $"the file is {bytes.Length / 1024:N0} KiB; a charter is at most {MaxBytes / 1024 / 1024} MiB, so this is not a charter");
+            var tooLarge = TooLarge(diagnostics.File, bytes.Length);
+            diagnostics.Error(tooLarge.Code, tooLarge.Position, tooLarge.Message);
             return null;
         }
 
