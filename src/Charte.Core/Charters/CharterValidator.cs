@@ -51,7 +51,6 @@ internal static class CharterValidator
 
         public void Categories()
         {
-            var seen = new HashSet<string>(CategoryTaxonomy.BuiltIn.All.Select(c => c.Id), StringComparer.Ordinal);
             foreach (var category in charter.Categories.All.Where(c => !c.BuiltIn).OrderBy(c => c.At.Line))
             {
                 if (CategoryTaxonomy.BuiltIn.Contains(category.Id))
@@ -65,8 +64,6 @@ internal static class CharterValidator
                     diagnostics.Error("category-parent-undefined", category.At,
                         $"data category '{category.Id}' extends '{parent}', which is neither built in nor declared");
                 }
-
-                seen.Add(category.Id);
             }
         }
 

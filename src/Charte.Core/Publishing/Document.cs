@@ -18,7 +18,7 @@ public sealed record BulletList(IReadOnlyList<string> Items) : Block;
 public sealed record Table(string Caption, IReadOnlyList<string> Headers, IReadOnlyList<IReadOnlyList<string>> Rows) : Block;
 
 /// <summary>Writes a <see cref="Document"/> as CommonMark.</summary>
-public static class MarkdownWriter
+public static partial class MarkdownWriter
 {
     public static string Write(Document document)
     {
@@ -64,9 +64,8 @@ public static class MarkdownWriter
     private static string Escape(string text) =>
         MarkdownSpecial().Replace(text, m => "\\" + m.Value);
 
-    private static Regex MarkdownSpecial() => MarkdownSpecialPattern;
-
-    private static readonly Regex MarkdownSpecialPattern = new(@"[\\`*_\[\]<>#]", RegexOptions.Compiled | RegexOptions.CultureInvariant);
+    [GeneratedRegex(@"[\\`*_\[\]<>#]", RegexOptions.CultureInvariant)]
+    private static partial Regex MarkdownSpecial();
 }
 
 /// <summary>Writes a <see cref="Document"/> as a standalone, accessible HTML page (landmarks, headings, captioned tables, skip link).</summary>

@@ -184,7 +184,7 @@ public static class PrivacyPolicy
         H2("security", T("Sécurité de vos données", "Security of your data"));
         P(T("Nous prenons les mesures techniques et organisationnelles appropriées pour protéger vos données (art. 32 du RGPD) :",
             "We take appropriate technical and organisational measures to protect your data (GDPR Art. 32):"));
-        var measures = charter.Security.Measures.Select(m => $"{SecurityFamily(m.Family, language)} : {m.Description.In(language)}".Replace(" : ", T(" : ", ": "), StringComparison.Ordinal)).ToList();
+        var measures = charter.Security.Measures.Select(m => SecurityFamily(m.Family, language) + T(" : ", ": ") + m.Description.In(language)).ToList();
         foreach (var site in charter.Security.Hosting)
         {
             measures.Add(T($"Hébergement : {site.Provider}, {Countries.Name(site.Country, language)}", $"Hosting: {site.Provider}, {Countries.Name(site.Country, language)}")

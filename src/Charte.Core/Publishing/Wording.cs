@@ -10,7 +10,7 @@ public static class Wording
     public static string L(string language, string fr, string en) => language == "fr" ? fr : en;
 
     public static string Date(DateOnly date, string language) =>
-        date.ToString(language == "fr" ? "d MMMM yyyy" : "d MMMM yyyy", CultureInfo.GetCultureInfo(language == "fr" ? "fr-FR" : "en-GB"));
+        date.ToString("d MMMM yyyy", CultureInfo.GetCultureInfo(language == "fr" ? "fr-FR" : "en-GB"));
 
     public static string LegalBasis(Purpose purpose, string language)
     {
