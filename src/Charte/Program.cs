@@ -1,3 +1,3 @@
 using Charte.Cli;
 
-return CharteCommand.Run(args, Console.Out, Console.Error, TimeProvider.System);
+return await CharteCommand.RunAsync(args, Console.Out, Console.Error, TimeProvider.System);

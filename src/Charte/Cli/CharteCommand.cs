@@ -1,4 +1,9 @@
 using System.CommandLine;
+using Charte.Applications;
+using Charte.Demo;
+using Charte.Hosting;
+using Charte.Keys;
+using Charte.Storage;
 
 namespace Charte.Cli;
 
@@ -9,12 +14,17 @@ public static class CharteCommand
     public const int Findings = 1;
     public const int Usage = 2;
 
-    public static int Run(string[] args, TextWriter output, TextWriter error, TimeProvider clock)
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, TimeProvider clock)
     {
-        var root = new RootCommand("Charte makes a privacy charter executable: it checks the charter, renders the privacy policy and the GDPR Art. 30 register.");
+        var root = new RootCommand("Charte makes a privacy charter executable: it checks the charter, renders the privacy policy and the GDPR Art. 30 register, and runs the vault that keeps it.");
+        root.Subcommands.Add(DemoCommand.Create(clock));
+        root.Subcommands.Add(ServeCommand.Create(clock));
         root.Subcommands.Add(CharterCommands.Check(clock));
         root.Subcommands.Add(CharterCommands.Policy(clock));
         root.Subcommands.Add(CharterCommands.Register(clock));
+        root.Subcommands.Add(DbCommand.Create());
+        root.Subcommands.Add(KeysCommand.Create(clock));
+        root.Subcommands.Add(AppsCommand.Create(clock));
 
         var parsed = root.Parse(args);
         var configuration = new InvocationConfiguration { Output = output, Error = error };
@@ -29,6 +39,6 @@ public static class CharteCommand
             return Usage;
         }
 
-        return parsed.Invoke(configuration);
+        return await parsed.InvokeAsync(configuration);
     }
 }

@@ -149,7 +149,7 @@ internal static class CharterCommands
     }
 
     /// <summary>Reads and loads a charter, printing its findings. <paramref name="usage"/> is set when the file cannot be read at all.</summary>
-    private static CharterLoadResult? Load(FileInfo file, TimeProvider clock, TextWriter error, out bool usage)
+    internal static CharterLoadResult? Load(FileInfo file, TimeProvider clock, TextWriter error, out bool usage)
     {
         usage = false;
         var name = file.ToString();

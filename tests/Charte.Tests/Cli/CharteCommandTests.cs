@@ -12,20 +12,20 @@ public sealed class CharteCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int Exit, string Out, string Err) Run(params string[] args)
+    private static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var exit = CharteCommand.Run(args, output, error, new FakeTimeProvider(new DateTimeOffset(2026, 11, 22, 9, 0, 0, TimeSpan.Zero)));
+        var exit = await CharteCommand.RunAsync(args, output, error, new FakeTimeProvider(new DateTimeOffset(2026, 11, 22, 9, 0, 0, TimeSpan.Zero)));
         return (exit, output.ToString(), error.ToString());
     }
 
     [Fact]
-    public void Check_OnEveryExample_ExitsZero()
+    public async Task Check_OnEveryExample_ExitsZero()
     {
         var examples = Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "examples"), "*.yaml");
 
-        var (exit, output, error) = Run(["check", .. examples]);
+        var (exit, output, error) = await Run(["check", .. examples]);
 
         Assert.Equal(CharteCommand.Success, exit);
         Assert.Equal("", error);
@@ -33,12 +33,12 @@ public sealed class CharteCommandTests : IDisposable
     }
 
     [Fact]
-    public void Check_OnABrokenCharter_PrintsFileLineColumn_AndExitsOne()
+    public async Task Check_OnABrokenCharter_PrintsFileLineColumn_AndExitsOne()
     {
         var broken = Path.Combine(_dir, "broken.yaml");
         File.WriteAllText(broken, File.ReadAllText(Secufor).Replace("legal_basis: contract", "legal_basis: contrat", StringComparison.Ordinal));
 
-        var (exit, output, error) = Run("check", broken);
+        var (exit, output, error) = await Run("check", broken);
 
         Assert.Equal(CharteCommand.Findings, exit);
         Assert.Equal("", output);
@@ -46,12 +46,12 @@ public sealed class CharteCommandTests : IDisposable
     }
 
     [Fact]
-    public void Check_WithWarningsOnly_PrintsThem_AndExitsZero()
+    public async Task Check_WithWarningsOnly_PrintsThem_AndExitsZero()
     {
         var warned = Path.Combine(_dir, "warned.yaml");
         File.WriteAllText(warned, File.ReadAllText(Secufor).Replace("updated: 2024-07-30", "updated: 2027-01-01", StringComparison.Ordinal));
 
-        var (exit, output, error) = Run("check", warned);
+        var (exit, output, error) = await Run("check", warned);
 
         Assert.Equal(CharteCommand.Success, exit);
         Assert.Contains("warning[updated-in-future]", error, StringComparison.Ordinal);
@@ -62,9 +62,9 @@ public sealed class CharteCommandTests : IDisposable
     [InlineData("--lang", "fr", "--format", "md", "# Politique de confidentialité — Secufor")]
     [InlineData("--lang", "en", "--format", "md", "# Privacy policy — Secufor")]
     [InlineData("--lang", "en", "--format", "html", "<!DOCTYPE html>\n<html lang=\"en\">")]
-    public void Policy_RendersInTheAskedLanguageAndFormat(string langOption, string lang, string formatOption, string format, string start)
+    public async Task Policy_RendersInTheAskedLanguageAndFormat(string langOption, string lang, string formatOption, string format, string start)
     {
-        var (exit, output, error) = Run("policy", Secufor, langOption, lang, formatOption, format);
+        var (exit, output, error) = await Run("policy", Secufor, langOption, lang, formatOption, format);
 
         Assert.Equal(CharteCommand.Success, exit);
         Assert.Equal("", error);
@@ -75,11 +75,11 @@ public sealed class CharteCommandTests : IDisposable
     [InlineData("csv", "\"Identifiant\",\"Activité de traitement\"")]
     [InlineData("json", "{")]
     [InlineData("md", "# Registre des traitements — Secufor")]
-    public void Register_WritesTheAskedFormatToAFile(string format, string start)
+    public async Task Register_WritesTheAskedFormatToAFile(string format, string start)
     {
         var file = Path.Combine(_dir, "register." + format);
 
-        var (exit, output, _) = Run("register", Secufor, "--format", format, "--output", file);
+        var (exit, output, _) = await Run("register", Secufor, "--format", format, "--output", file);
 
         Assert.Equal(CharteCommand.Success, exit);
         Assert.Equal("", output);
@@ -90,9 +90,9 @@ public sealed class CharteCommandTests : IDisposable
     [InlineData("check")]
     [InlineData("policy")]
     [InlineData("register")]
-    public void EveryVerb_HasHelp(string verb)
+    public async Task EveryVerb_HasHelp(string verb)
     {
-        var (exit, output, _) = Run(verb, "--help");
+        var (exit, output, _) = await Run(verb, "--help");
 
         Assert.Equal(CharteCommand.Success, exit);
         Assert.Contains("Usage:", output, StringComparison.Ordinal);
@@ -107,9 +107,9 @@ public sealed class CharteCommandTests : IDisposable
     [InlineData("register", "examples/secufor.charte.yaml", "--bogus")]
     [InlineData("check", "/no/such/charter.yaml")]
     [InlineData("check", "/tmp")]
-    public void Misuse_ExitsTwo_WithAMessage(params string[] args)
+    public async Task Misuse_ExitsTwo_WithAMessage(params string[] args)
     {
-        var (exit, output, error) = Run(args);
+        var (exit, output, error) = await Run(args);
 
         Assert.Equal(CharteCommand.Usage, exit);
         Assert.Equal("", output);
@@ -117,9 +117,9 @@ public sealed class CharteCommandTests : IDisposable
     }
 
     [Fact]
-    public void Policy_InALanguageTheCharterDoesNotHave_ExitsTwo()
+    public async Task Policy_InALanguageTheCharterDoesNotHave_ExitsTwo()
     {
-        var (exit, output, error) = Run("policy", Secufor, "--lang", "de");
+        var (exit, output, error) = await Run("policy", Secufor, "--lang", "de");
 
         Assert.Equal(CharteCommand.Usage, exit);
         Assert.Equal("", output);

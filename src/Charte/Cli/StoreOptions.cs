@@ -1,0 +1,78 @@
+using System.CommandLine;
+using Charte.Charters;
+using Charte.Keys;
+using Charte.Storage;
+
+namespace Charte.Cli;
+
+/// <summary>
+/// The options every verb that acts on a store shares: <c>--store</c>, <c>--charter</c>, <c>--keys</c>. Each falls back to
+/// configuration (<c>appsettings.json</c> in the working folder, then environment <c>CHARTE__STORE</c>,
+/// <c>CHARTE__CHARTER</c>, <c>CHARTE__KEYS__FILE</c>, <c>CHARTE__KEYS__MASTER</c>), then to the demo's <c>./.charte/</c>.
+/// </summary>
+internal sealed class StoreOptions
+{
+    public const string DefaultKeyFile = ".charte/master.key";
+    public const string DefaultCharter = ".charte/charter.yaml";
+
+    public Option<string?> Store { get; } = new("--store") { Description = "sqlite:PATH or a PostgreSQL connection string (default: configuration, then sqlite:.charte/charte.db)" };
+    public Option<string?> Charter { get; } = new("--charter") { Description = "The charter file (default: configuration, then .charte/charter.yaml)" };
+    public Option<string?> Keys { get; } = new("--keys") { Description = "The master key file (default: configuration, then .charte/master.key)" };
+
+    public void AddTo(Command command, bool charter = true)
+    {
+        command.Options.Add(Store);
+        command.Options.Add(Keys);
+        if (charter)
+        {
+            command.Options.Add(Charter);
+        }
+    }
+
+    public static IConfiguration Configuration() => new ConfigurationBuilder()
+        .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true)
+        .AddEnvironmentVariables()
+        .Build();
+
+    public StoreLocation? ResolveStore(ParseResult result, IConfiguration configuration, TextWriter error)
+    {
+        var setting = result.GetValue(Store) ?? configuration["Charte:Store"] ?? StoreLocation.DefaultSetting;
+        try
+        {
+            return StoreLocation.Parse(setting);
+        }
+        catch (FormatException e)
+        {
+            error.WriteLine("charte: --store: " + e.Message);
+            return null;
+        }
+    }
+
+    public string KeyFile(ParseResult result, IConfiguration configuration) =>
+        result.GetValue(Keys) ?? configuration["Charte:Keys:File"] ?? DefaultKeyFile;
+
+    /// <summary>The master keys: the file when it exists or was asked for, else the environment's single key.</summary>
+    public MasterKeys? ResolveKeys(ParseResult result, IConfiguration configuration, TextWriter error)
+    {
+        try
+        {
+            if (result.GetValue(Keys) is null && configuration["Charte:Keys:File"] is null && configuration["Charte:Keys:Master"] is { } master)
+            {
+                return MasterKeys.FromBase64(master);
+            }
+
+            return MasterKeys.Load(KeyFile(result, configuration));
+        }
+        catch (KeyFileException e)
+        {
+            error.WriteLine("charte: " + e.Message);
+            return null;
+        }
+    }
+
+    public Charter? ResolveCharter(ParseResult result, IConfiguration configuration, TimeProvider clock, TextWriter error)
+    {
+        var path = result.GetValue(Charter) ?? configuration["Charte:Charter"] ?? DefaultCharter;
+        return CharterFile.Load(path, clock, error);
+    }
+}

@@ -1,0 +1,151 @@
+using Charte.Applications;
+using Charte.Charters;
+using Charte.Journal;
+using Charte.Keys;
+using Charte.Storage;
+using Charte.Vault;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.EntityFrameworkCore;
+using Scalar.AspNetCore;
+
+namespace Charte.Hosting;
+
+/// <summary>Everything a server needs, resolved from the command line and configuration before the host is built.</summary>
+public sealed record ServerSettings
+{
+    public required Charter Charter { get; init; }
+    public required StoreLocation Store { get; init; }
+    public required MasterKeys Keys { get; init; }
+    public IReadOnlyList<string> Urls { get; init; } = ["http://127.0.0.1:5080"];
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+    public TimeSpan KeyCache { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan ApiKeyCache { get; init; } = TimeSpan.FromSeconds(5);
+    public bool JsonLogs { get; init; } = true;
+    public string EnvironmentName { get; init; } = "Production";
+}
+
+/// <summary>Builds the Charte web server: the vault API, health, OpenAPI and its reference page.</summary>
+public static class CharteServer
+{
+    public static WebApplication Build(ServerSettings settings, Action<WebApplicationBuilder>? customise = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = [],
+            EnvironmentName = settings.EnvironmentName,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.UseUrls([.. settings.Urls]);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = 64L * 1024 * 1024;
+        });
+
+        builder.Logging.ClearProviders();
+        if (settings.JsonLogs)
+        {
+            builder.Logging.AddJsonConsole(o => o.UseUtcTimestamp = true);
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        }
+
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+
+        var services = builder.Services;
+        services.AddSingleton(settings.Clock);
+        services.AddSingleton(settings.Charter);
+        services.AddSingleton(settings.Store);
+        services.AddSingleton(settings.Keys);
+        services.AddPooledDbContextFactory<CharteDb>(o => CharteDb.Configure(o, settings.Store));
+        services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<CharteDb>>().CreateDbContext());
+        services.AddPooledDbContextFactory<KeyStoreDb>(o => KeyStoreDb.Configure(o, settings.Store));
+        services.AddSingleton(sp => new SubjectKeys(sp.GetRequiredService<IDbContextFactory<KeyStoreDb>>(), settings.Keys, settings.Clock, settings.KeyCache));
+        services.AddSingleton(sp => new ApiKeys(sp.GetRequiredService<IDbContextFactory<CharteDb>>(), settings.Clock, settings.ApiKeyCache));
+        services.AddSingleton<JournalWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<JournalWriter>());
+        services.Configure<VaultOptions>(builder.Configuration.GetSection("Charte:Vault"));
+        services.AddProblemDetails();
+        services.AddOpenApi();
+        services.AddRouting();
+        customise?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = AnswerUnhandled, StatusCodeSelector = _ => 500 });
+        app.UseStatusCodePages(AnswerStatus);
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api/v1", StringComparison.Ordinal), api => api.UseMiddleware<ApiKeyMiddleware>());
+
+        app.MapGet("/healthz", () => TypedResults.Text("ok")).ExcludeFromDescription();
+        app.MapGet("/readyz", ReadyAsync).ExcludeFromDescription();
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapScalarApiReference("/api", o => o.WithTitle("Charte API"));
+        app.MapGet("/", () => TypedResults.Redirect("/api")).ExcludeFromDescription();
+        app.MapVault();
+        return app;
+    }
+
+    /// <summary>Applies the migrations of both stores; safe to run on many nodes at once (EF takes a lock).</summary>
+    public static async Task MigrateAsync(StoreLocation store, CancellationToken cancellationToken)
+    {
+        if (store.SqlitePath is { } path)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        }
+
+        await using (var keys = await KeyStoreDb.Factory(store).CreateDbContextAsync(cancellationToken))
+        {
+            await keys.Database.MigrateAsync(cancellationToken);
+        }
+
+        await using var data = await CharteDb.Factory(store).CreateDbContextAsync(cancellationToken);
+        await data.Database.MigrateAsync(cancellationToken);
+    }
+
+    private static async Task<IResult> ReadyAsync(CharteDb db, IDbContextFactory<KeyStoreDb> keys, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var keyStore = await keys.CreateDbContextAsync(cancellationToken);
+            var ready = await db.Database.CanConnectAsync(cancellationToken) && await keyStore.Database.CanConnectAsync(cancellationToken)
+                && !(await db.Database.GetPendingMigrationsAsync(cancellationToken)).Any();
+            return ready ? TypedResults.Text("ready") : Problems.Of(503, "not-ready", "Not ready", "the store is unreachable or not migrated");
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException)
+        {
+            return Problems.Of(503, "not-ready", "Not ready", "the store is unreachable");
+        }
+    }
+
+    /// <summary>No stack trace, no exception message (it may hold data): a problem with the trace id to find the log line.</summary>
+    private static async Task AnswerUnhandled(HttpContext context)
+    {
+        var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+        var (status, name, title, detail) = error switch
+        {
+            BadHttpRequestException bad when bad.StatusCode == 413 => (413, "body-too-large", "The body is too large", "the request body exceeds the server's limit"),
+            BadHttpRequestException bad => (bad.StatusCode, "invalid-request", "The request is not valid", "the request could not be read"),
+            KeyFileException => (503, "keys-unavailable", "Keys unavailable", "a master key needed for this data is missing from the key file"),
+            OperationCanceledException => (499, "request-aborted", "The request was aborted", "the client went away"),
+            _ => (500, "internal-error", "Internal error", "the server failed; nothing was half-written (every write is one transaction). Quote the trace id to the operator."),
+        };
+        context.Response.StatusCode = status;
+        await Problems.Of(status, name, title, detail, new Dictionary<string, object?> { ["traceId"] = context.TraceIdentifier }).ExecuteAsync(context);
+    }
+
+    private static async Task AnswerStatus(StatusCodeContext context)
+    {
+        var http = context.HttpContext;
+        var (name, title) = http.Response.StatusCode switch
+        {
+            404 => ("not-found", "No such resource"),
+            405 => ("method-not-allowed", "Method not allowed"),
+            _ => ("http-" + http.Response.StatusCode, "HTTP " + http.Response.StatusCode),
+        };
+        await Problems.Of(http.Response.StatusCode, name, title, "see /openapi/v1.json for the routes of the API").ExecuteAsync(http);
+    }
+}

@@ -1,0 +1,103 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Charte.Hosting;
+
+/// <summary>
+/// Reads a JSON request body with a precise error for each way it can be wrong: not JSON, too large, malformed at a
+/// given line and column, a field of the wrong type. Minimal APIs' own binding answers a bare 400; this says why.
+/// </summary>
+public static class JsonBody
+{
+    public const long MaxBytes = 1024 * 1024;
+
+    public static async Task<(T? Value, ProblemHttpResult? Problem)> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (!request.HasJsonContentType())
+        {
+            return (null, Problems.Of(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "JSON expected", "send the body as application/json"));
+        }
+
+        if (request.ContentLength > MaxBytes)
+        {
+            return (null, TooLarge());
+        }
+
+        try
+        {
+            using var limited = new LimitedStream(request.Body, MaxBytes);
+            var value = await JsonSerializer.DeserializeAsync(limited, type, cancellationToken);
+            return value is null
+                ? (null, Problems.BadRequest("the body is JSON null; an object is expected"))
+                : (value, null);
+        }
+        catch (JsonException e)
+        {
+            var where = e.LineNumber is { } line ? $" at line {line + 1}, column {e.BytePositionInLine + 1}" : "";
+            var path = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "" : $" (field {e.Path})";
+            return (null, Problems.Of(StatusCodes.Status400BadRequest, "malformed-json", "The body is not valid JSON for this request", $"{Explain(e)}{where}{path}"));
+        }
+        catch (LimitedStream.TooLargeException)
+        {
+            return (null, TooLarge());
+        }
+    }
+
+    private static ProblemHttpResult TooLarge() =>
+        Problems.Of(StatusCodes.Status413PayloadTooLarge, "body-too-large", "The body is too large", $"a JSON body may be at most {MaxBytes / 1024} KiB; send large data as documents");
+
+    /// <summary>System.Text.Json's messages name .NET types; a client needs the JSON words.</summary>
+    private static string Explain(JsonException e)
+    {
+        var message = e.Message;
+        const string including = "including: ";
+        if (message.Contains("missing required properties", StringComparison.Ordinal) && message.IndexOf(including, StringComparison.Ordinal) is var at and >= 0)
+        {
+            var names = message[(at + including.Length)..];
+            var end = names.IndexOf('.', StringComparison.Ordinal);
+            return "missing required field " + (end > 0 ? names[..end] : names);
+        }
+
+        if (message.Contains("could not be mapped", StringComparison.Ordinal))
+        {
+            return "unknown field";
+        }
+
+        if (message.Contains("could not be converted", StringComparison.Ordinal))
+        {
+            return "a field has the wrong type";
+        }
+
+        var inner = e.InnerException?.Message ?? "malformed JSON";
+        var stop = inner.IndexOf(". ", StringComparison.Ordinal);
+        return (stop > 0 ? inner[..stop] : inner).TrimEnd('.');
+    }
+
+    /// <summary>Stops reading a chunked body that grows past the limit, which Content-Length cannot catch.</summary>
+    private sealed class LimitedStream(Stream inner, long limit) : Stream
+    {
+        private long _read;
+
+        public sealed class TooLargeException : Exception;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _read; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => Count(await inner.ReadAsync(buffer, cancellationToken));
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        private int Count(int read)
+        {
+            _read += read;
+            return _read > limit ? throw new TooLargeException() : read;
+        }
+    }
+}

@@ -1,0 +1,59 @@
+using System.CommandLine;
+using Charte.Cli;
+
+namespace Charte.Hosting;
+
+/// <summary><c>charte serve</c>: the vault API on Kestrel, with the store migrated at start.</summary>
+internal static class ServeCommand
+{
+    public static Command Create(TimeProvider clock)
+    {
+        var store = new StoreOptions();
+        var urls = UrlsOption();
+        var noMigrate = new Option<bool>("--no-migrate") { Description = "Do not apply migrations at start (run 'charte db migrate' instead)" };
+        var textLogs = new Option<bool>("--text-logs") { Description = "Human-readable logs instead of JSON lines" };
+        var command = new Command("serve", "Run the Charte server: the vault API, /healthz, /readyz, OpenAPI at /openapi/v1.json, reference at /api.") { urls, noMigrate, textLogs };
+        store.AddTo(command);
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var error = result.InvocationConfiguration.Error;
+            var configuration = StoreOptions.Configuration();
+            var location = store.ResolveStore(result, configuration, error);
+            var keys = location is null ? null : store.ResolveKeys(result, configuration, error);
+            var charter = keys is null ? null : store.ResolveCharter(result, configuration, clock, error);
+            if (charter is null)
+            {
+                return CharteCommand.Findings;
+            }
+
+            if (!result.GetValue(noMigrate))
+            {
+                await CharteServer.MigrateAsync(location!, cancellationToken);
+            }
+
+            var app = CharteServer.Build(new ServerSettings
+            {
+                Charter = charter,
+                Store = location!,
+                Keys = keys!,
+                Urls = Urls(result, urls, configuration),
+                Clock = clock,
+                JsonLogs = !result.GetValue(textLogs),
+            }, b => b.Configuration.AddConfiguration(configuration));
+            await app.RunAsync(cancellationToken);
+            return CharteCommand.Success;
+        });
+        return command;
+    }
+
+    public static Option<string[]> UrlsOption() => new("--urls")
+    {
+        Description = "Addresses to listen on (default http://127.0.0.1:5080)",
+        AllowMultipleArgumentsPerToken = true,
+    };
+
+    public static IReadOnlyList<string> Urls(ParseResult result, Option<string[]> option, IConfiguration configuration) =>
+        result.GetValue(option) is { Length: > 0 } given ? [.. given.SelectMany(u => u.Split(';', StringSplitOptions.RemoveEmptyEntries))]
+        : configuration["Charte:Urls"] is { } configured ? configured.Split(';', StringSplitOptions.RemoveEmptyEntries)
+        : ["http://127.0.0.1:5080"];
+}

@@ -1,0 +1,71 @@
+using System.CommandLine;
+using Charte.Cli;
+using Charte.Hosting;
+
+namespace Charte.Keys;
+
+/// <summary><c>charte keys init</c> and <c>charte keys rotate</c>: the master key file, outside the database.</summary>
+internal static class KeysCommand
+{
+    public static Command Create(TimeProvider clock)
+    {
+        var store = new StoreOptions();
+
+        var init = new Command("init", "Create a master key file (mode 0600). Never overwrites: losing a key file loses the data it protects.");
+        init.Options.Add(store.Keys);
+        init.SetAction(result =>
+        {
+            var path = store.KeyFile(result, StoreOptions.Configuration());
+            if (File.Exists(path))
+            {
+                result.InvocationConfiguration.Error.WriteLine($"charte: {path} already exists; overwriting it would make every subject's data unreadable");
+                return CharteCommand.Findings;
+            }
+
+            MasterKeys.Create(clock).Save(path);
+            result.InvocationConfiguration.Output.WriteLine($"{path}: master key version 1 created. Back it up apart from the database.");
+            return CharteCommand.Success;
+        });
+
+        var retire = new Option<bool>("--retire-unused")
+        {
+            Description = "Also remove from the file the older versions that no data key uses any more. Only when no server still runs with the old file: it would wrap new keys under a version that is gone.",
+        };
+        var rotate = new Command("rotate", "Add a master key version and re-wrap every data key under it; the data itself is not rewritten.") { retire };
+        store.AddTo(rotate, charter: false);
+        rotate.SetAction(async (result, cancellationToken) =>
+        {
+            var (output, error) = (result.InvocationConfiguration.Output, result.InvocationConfiguration.Error);
+            var configuration = StoreOptions.Configuration();
+            var path = store.KeyFile(result, configuration);
+            var location = store.ResolveStore(result, configuration, error);
+            var masters = location is null ? null : store.ResolveKeys(result, configuration, error);
+            if (masters is null)
+            {
+                return CharteCommand.Findings;
+            }
+
+            await CharteServer.MigrateAsync(location!, cancellationToken);
+            var version = masters.Rotate(clock);
+
+            // The file holds the new version before any data key depends on it.
+            masters.Save(path);
+            var keys = new SubjectKeys(KeyStoreDb.Factory(location!), masters, clock, TimeSpan.Zero);
+            var rewrapped = await keys.RewrapAsync(cancellationToken);
+            var counts = await keys.CountByMasterVersionAsync(cancellationToken);
+            var retired = result.GetValue(retire) ? masters.Versions.Where(v => v != version && counts.GetValueOrDefault(v) == 0).ToList() : [];
+            foreach (var old in retired)
+            {
+                masters.Retire(old);
+            }
+
+            masters.Save(path);
+            output.WriteLine($"{path}: master key version {version} is current; {rewrapped} data keys re-wrapped" +
+                (retired.Count > 0 ? $"; version {string.Join(", ", retired)} retired" : ""));
+            output.WriteLine("Restart the servers that use this key file so that they wrap new data keys with the new version.");
+            return CharteCommand.Success;
+        });
+
+        return new Command("keys", "Manage the master keys.") { init, rotate };
+    }
+}

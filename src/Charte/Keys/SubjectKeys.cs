@@ -1,0 +1,170 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+
+namespace Charte.Keys;
+
+/// <summary>One subject's data key, unwrapped, and the associated data that binds each of its ciphertexts.</summary>
+public sealed class SubjectDataKey(Guid subject, int version, byte[] key)
+{
+    public Guid Subject { get; } = subject;
+    public int Version { get; } = version;
+
+    /// <summary>The raw key, for re-wrapping under a new master key only.</summary>
+    internal byte[] ExportForRewrap() => key;
+
+    public byte[] SealRecord(Guid record, ReadOnlySpan<byte> value) => Envelope.Seal(key, value, Binding("record", record));
+    public byte[] OpenRecord(Guid record, int keyVersion, byte[] value) => Envelope.Open(key, value, Binding("record", record, keyVersion));
+    public byte[] SealDocument(Guid document, ReadOnlySpan<byte> content) => Envelope.Seal(key, content, Binding("document", document));
+    public byte[] OpenDocument(Guid document, int keyVersion, byte[] content) => Envelope.Open(key, content, Binding("document", document, keyVersion));
+    public byte[] SealName(Guid document, string name) => Envelope.Seal(key, Encoding.UTF8.GetBytes(name), Binding("document-name", document));
+    public string OpenName(Guid document, int keyVersion, byte[] name) => Encoding.UTF8.GetString(Envelope.Open(key, name, Binding("document-name", document, keyVersion)));
+
+    /// <summary>HMAC of a document's plaintext under a key derived from this one: provable while the key exists, unlinkable after.</summary>
+    public byte[] Commitment(ReadOnlySpan<byte> content)
+    {
+        var macKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, key, 32, info: Encoding.ASCII.GetBytes("charte/commitment/v1"));
+        return HMACSHA256.HashData(macKey, content);
+    }
+
+    private string Binding(string kind, Guid id, int? keyVersion = null) =>
+        string.Create(CultureInfo.InvariantCulture, $"charte/{kind}|{Subject:N}|{id:N}|{keyVersion ?? Version}");
+}
+
+/// <summary>
+/// Creates, unwraps and destroys subjects' data keys. Unwrapped keys are cached for a short time (the setting
+/// <c>Charte:Keys:CacheSeconds</c>); destroying a key evicts it at once on this node.
+/// </summary>
+public sealed class SubjectKeys(IDbContextFactory<KeyStoreDb> store, MasterKeys masters, TimeProvider clock, TimeSpan cacheFor)
+{
+    private const int MaxCached = 100_000;
+    private readonly ConcurrentDictionary<Guid, (SubjectDataKey Key, long Until)> _cache = new();
+
+    public MasterKeys Masters => masters;
+
+    /// <summary>Makes and stores a new data key. Called before the subject row is written, so a failed write leaves at most an unused key.</summary>
+    public async Task<SubjectDataKey> CreateAsync(Guid subject, CancellationToken cancellationToken)
+    {
+        var (row, key) = NewKey(subject);
+        await using var db = await store.CreateDbContextAsync(cancellationToken);
+        db.SubjectKeys.Add(row);
+        await db.SaveChangesAsync(cancellationToken);
+        Remember(key);
+        return key;
+    }
+
+    /// <summary>Makes and stores many data keys in one transaction (bulk import, demo data).</summary>
+    public async Task<IReadOnlyList<SubjectDataKey>> CreateManyAsync(IReadOnlyList<Guid> subjects, CancellationToken cancellationToken)
+    {
+        var made = subjects.Select(NewKey).ToList();
+        await using var db = await store.CreateDbContextAsync(cancellationToken);
+        db.SubjectKeys.AddRange(made.Select(m => m.Row));
+        await db.SaveChangesAsync(cancellationToken);
+        return [.. made.Select(m => m.Key)];
+    }
+
+    /// <summary>The subject's data key, or null when it was destroyed (or never made).</summary>
+    public async Task<SubjectDataKey?> FindAsync(Guid subject, CancellationToken cancellationToken)
+    {
+        if (_cache.TryGetValue(subject, out var cached) && clock.GetTimestamp() < cached.Until)
+        {
+            return cached.Key;
+        }
+
+        await using var db = await store.CreateDbContextAsync(cancellationToken);
+        var row = await db.SubjectKeys.AsNoTracking().FirstOrDefaultAsync(k => k.SubjectId == subject, cancellationToken);
+        if (row is null)
+        {
+            _cache.TryRemove(subject, out _);
+            return null;
+        }
+
+        var key = Unwrap(row);
+        Remember(key);
+        return key;
+    }
+
+    /// <summary>Destroys the subject's data key: every ciphertext made with it, in the database and in every backup, becomes noise.</summary>
+    public async Task<bool> ShredAsync(Guid subject, CancellationToken cancellationToken)
+    {
+        _cache.TryRemove(subject, out _);
+        await using var db = await store.CreateDbContextAsync(cancellationToken);
+        var deleted = await db.SubjectKeys.Where(k => k.SubjectId == subject).ExecuteDeleteAsync(cancellationToken);
+        _cache.TryRemove(subject, out _);
+        return deleted > 0;
+    }
+
+    /// <summary>Re-wraps every data key not wrapped by the current master key, in batches; the data is not touched.</summary>
+    public async Task<int> RewrapAsync(CancellationToken cancellationToken, int batchSize = 1000)
+    {
+        var rewrapped = 0;
+        while (true)
+        {
+            await using var db = await store.CreateDbContextAsync(cancellationToken);
+            var batch = await db.SubjectKeys.Where(k => k.MasterVersion != masters.Current).OrderBy(k => k.SubjectId).Take(batchSize).ToListAsync(cancellationToken);
+            if (batch.Count == 0)
+            {
+                return rewrapped;
+            }
+
+            foreach (var row in batch)
+            {
+                var key = Unwrap(row);
+                row.Wrapped = Wrap(row.SubjectId, row.Version, masters.Current, KeyBytes(key));
+                row.MasterVersion = masters.Current;
+            }
+
+            await db.SaveChangesAsync(cancellationToken);
+            rewrapped += batch.Count;
+        }
+    }
+
+    /// <summary>How many data keys each master-key version wraps.</summary>
+    public async Task<Dictionary<int, int>> CountByMasterVersionAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await store.CreateDbContextAsync(cancellationToken);
+        return await db.SubjectKeys.GroupBy(k => k.MasterVersion).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
+    }
+
+    private (SubjectKey Row, SubjectDataKey Key) NewKey(Guid subject)
+    {
+        var bytes = RandomNumberGenerator.GetBytes(32);
+        var row = new SubjectKey
+        {
+            SubjectId = subject,
+            Version = 1,
+            MasterVersion = masters.Current,
+            Wrapped = Wrap(subject, 1, masters.Current, bytes),
+            CreatedAt = clock.GetUtcNow().UtcDateTime,
+        };
+        return (row, new SubjectDataKey(subject, 1, bytes));
+    }
+
+    private byte[] Wrap(Guid subject, int version, int masterVersion, byte[] key) =>
+        Envelope.Seal(masters.Kek(masterVersion), key, WrapBinding(subject, version, masterVersion));
+
+    private SubjectDataKey Unwrap(SubjectKey row) =>
+        new(row.SubjectId, row.Version, Envelope.Open(masters.Kek(row.MasterVersion), row.Wrapped, WrapBinding(row.SubjectId, row.Version, row.MasterVersion)));
+
+    private static string WrapBinding(Guid subject, int version, int masterVersion) =>
+        string.Create(CultureInfo.InvariantCulture, $"charte/dek|{subject:N}|{version}|{masterVersion}");
+
+    private static byte[] KeyBytes(SubjectDataKey key) => key.ExportForRewrap();
+
+    private void Remember(SubjectDataKey key)
+    {
+        if (cacheFor <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        if (_cache.Count >= MaxCached)
+        {
+            _cache.Clear();
+        }
+
+        _cache[key.Subject] = (key, clock.GetTimestamp() + (long)(cacheFor.TotalSeconds * clock.TimestampFrequency));
+    }
+}

@@ -1,0 +1,195 @@
+using System.Security.Cryptography;
+using Charte.Applications;
+using Charte.Charters;
+using Charte.Hosting;
+using Charte.Journal;
+using Charte.Keys;
+using Charte.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Charte.Vault;
+
+/// <summary>Vault limits an operator may set (<c>Charte:Vault:*</c>).</summary>
+public sealed class VaultOptions
+{
+    /// <summary>Largest document accepted, in bytes. Default 10 MiB.</summary>
+    public long MaxDocumentBytes { get; set; } = 10 * 1024 * 1024;
+}
+
+/// <summary>
+/// Files. The SHA-256 of the stored bytes is recorded at write and checked before every read: a file that no longer
+/// matches is reported, journaled and never served.
+/// </summary>
+public static partial class DocumentsApi
+{
+    public static async Task<Results<Created<DocumentStored>, ProblemHttpResult>> StoreAsync(
+        Guid id, HttpRequest request, Caller caller, CharteDb db, SubjectKeys keys, JournalWriter journal, Charter charter, TimeProvider clock, IOptions<VaultOptions> options, CancellationToken cancellationToken)
+    {
+        var limit = options.Value.MaxDocumentBytes;
+        if (!request.HasFormContentType || !request.ContentType!.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        {
+            return Problems.Of(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "multipart/form-data expected", "send fields purpose, category and file as multipart/form-data");
+        }
+
+        if (request.ContentLength > limit + 64 * 1024)
+        {
+            return TooLarge(limit);
+        }
+
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(new Microsoft.AspNetCore.Http.Features.FormOptions { MultipartBodyLengthLimit = limit + 64 * 1024, ValueCountLimit = 16 }, cancellationToken);
+        }
+        catch (InvalidDataException)
+        {
+            return TooLarge(limit);
+        }
+        catch (IOException)
+        {
+            return Problems.BadRequest("the multipart body is malformed or ended early");
+        }
+
+        string purpose = form["purpose"].ToString(), category = form["category"].ToString(), source = form["source"].ToString() is { Length: > 0 } s ? s : "provided";
+        if (purpose.Length == 0 || category.Length == 0 || form.Files.Count != 1)
+        {
+            return Problems.Invalid("invalid-document", "send exactly one file, with the fields purpose and category");
+        }
+
+        if (!YamlNames.TryParse<DataSource>(source, out _))
+        {
+            return Problems.Invalid("invalid-source", $"source '{source}' is not one of {string.Join(", ", YamlNames.All<DataSource>())}");
+        }
+
+        var file = form.Files[0];
+        if (file.Length > limit)
+        {
+            return TooLarge(limit);
+        }
+
+        if (file.Length == 0)
+        {
+            return Problems.Invalid("empty-document", "the file is empty");
+        }
+
+        var (subject, missing) = await VaultApi.SubjectAsync(db, id, cancellationToken);
+        if (missing is not null)
+        {
+            return missing;
+        }
+
+        var status = await VaultApi.StatusAsync(db, id, purpose, cancellationToken);
+        if (AccessRule.Write(charter, purpose, caller.Purposes, status, category) is { } refusal)
+        {
+            return await VaultApi.RefuseAsync(journal, clock, caller, "document.write", subject, purpose, category, refusal, cancellationToken);
+        }
+
+        var (key, shredded) = await VaultApi.KeyAsync(keys, id, cancellationToken);
+        if (shredded is not null)
+        {
+            return shredded;
+        }
+
+        var content = new byte[file.Length];
+        await using (var stream = file.OpenReadStream())
+        {
+            await stream.ReadExactlyAsync(content, cancellationToken);
+        }
+
+        var now = clock.GetUtcNow();
+        var documentId = Guid.CreateVersion7(now);
+        var stored = key!.SealDocument(documentId, content);
+        var storedHash = SHA256.HashData(stored);
+        var name = Path.GetFileName(file.FileName ?? "") is { Length: > 0 and <= 255 } n ? n : "document";
+        var document = new Document
+        {
+            Id = documentId,
+            SubjectId = id,
+            Purpose = purpose,
+            Category = category,
+            Name = key.SealName(documentId, name),
+            MediaType = string.IsNullOrWhiteSpace(file.ContentType) || file.ContentType.Length > 128 ? "application/octet-stream" : file.ContentType,
+            Size = content.Length,
+            Sha256 = storedHash,
+            ContentHmac = key.Commitment(content),
+            KeyVersion = key.Version,
+            Source = source,
+            CollectedAt = now.UtcDateTime,
+        };
+        db.Documents.Add(document);
+        db.DocumentContents.Add(new DocumentContent { DocumentId = documentId, Content = stored });
+        var entry = VaultApi.Entry(clock, caller, "document.write", subject!.Pseudonym, purpose, "ok", $"category {category}; {content.Length} bytes; stored sha256 {Convert.ToHexStringLower(storedHash)}");
+        db.Journal.Add(entry);
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Created($"/api/v1/subjects/{id}/documents/{documentId}",
+            new DocumentStored(documentId, category, content.Length, Convert.ToHexStringLower(SHA256.HashData(content)), Convert.ToHexStringLower(storedHash), entry.Id));
+    }
+
+    public static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ReadAsync(
+        Guid id, Guid document, string? purpose, HttpResponse response, Caller caller, CharteDb db, SubjectKeys keys, JournalWriter journal, Charter charter, TimeProvider clock, ILogger<Document> log, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(purpose))
+        {
+            return Problems.Of(StatusCodes.Status400BadRequest, "purpose-required", "Every read names a purpose", "add ?purpose=ID: personal data is read only for a purpose the charter declares");
+        }
+
+        var (subject, missing) = await VaultApi.SubjectAsync(db, id, cancellationToken);
+        if (missing is not null)
+        {
+            return missing;
+        }
+
+        var meta = await db.Documents.AsNoTracking().FirstOrDefaultAsync(d => d.Id == document && d.SubjectId == id, cancellationToken);
+        if (meta is null || meta.Purpose != purpose)
+        {
+            // A document kept under another purpose is, for this purpose, not there.
+            return Problems.Of(StatusCodes.Status404NotFound, "document-not-found", "No such document", $"the subject has no document with this id under '{purpose}'");
+        }
+
+        var status = await VaultApi.StatusAsync(db, id, purpose, cancellationToken);
+        if (AccessRule.Read(charter, purpose, caller.Purposes, status, meta.Category, meta.ArchivedAt is not null) is { } refusal)
+        {
+            return await VaultApi.RefuseAsync(journal, clock, caller, "document.read", subject, purpose, meta.Category, refusal, cancellationToken);
+        }
+
+        var stored = await db.DocumentContents.AsNoTracking().Where(c => c.DocumentId == document).Select(c => c.Content).FirstOrDefaultAsync(cancellationToken);
+        if (stored is null || !CryptographicOperations.FixedTimeEquals(SHA256.HashData(stored), meta.Sha256))
+        {
+            DocumentCorrupted(log, document, subject!.Pseudonym);
+            await journal.AppendAsync(VaultApi.Entry(clock, caller, "document.read", subject.Pseudonym, purpose, "failed:integrity", $"document {document:N}: stored bytes do not match their SHA-256"), cancellationToken);
+            return VaultApi.Integrity("the stored file");
+        }
+
+        var (key, shredded) = await VaultApi.KeyAsync(keys, id, cancellationToken);
+        if (shredded is not null)
+        {
+            return shredded;
+        }
+
+        byte[] content;
+        string name;
+        try
+        {
+            content = key!.OpenDocument(document, meta.KeyVersion, stored);
+            name = key.OpenName(document, meta.KeyVersion, meta.Name);
+        }
+        catch (CryptographicException)
+        {
+            DocumentCorrupted(log, document, subject!.Pseudonym);
+            return VaultApi.Integrity("the stored file");
+        }
+
+        await journal.AppendAsync(VaultApi.Entry(clock, caller, "document.read", subject!.Pseudonym, purpose, "ok", $"document {document:N}; category {meta.Category}"), cancellationToken);
+        response.Headers["Repr-Digest"] = $"sha-256=:{Convert.ToBase64String(SHA256.HashData(content))}:";
+        response.Headers.CacheControl = "no-store";
+        return TypedResults.File(content, meta.MediaType, name);
+    }
+
+    private static ProblemHttpResult TooLarge(long limit) =>
+        Problems.Of(StatusCodes.Status413PayloadTooLarge, "document-too-large", "The file is too large", $"a document may be at most {limit / (1024 * 1024)} MiB");
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Error, Message = "Document {Document} of subject {Pseudonym} failed its integrity check; it was not served")]
+    private static partial void DocumentCorrupted(ILogger logger, Guid document, string pseudonym);
+}

@@ -1,0 +1,138 @@
+using Charte.Applications;
+using Charte.Charters;
+using Charte.Hosting;
+using Charte.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Charte.Vault;
+
+/// <summary>Lifecycle events, which start retention clocks, and what the person said about a purpose.</summary>
+public static class EventsApi
+{
+    public static async Task<Results<Created<EventRecorded>, ProblemHttpResult>> PostAsync(
+        Guid id, HttpRequest request, Caller caller, CharteDb db, Charter charter, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(request, VaultJson.Default.PostEvent, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (charter.FindEvent(body!.Event) is null)
+        {
+            return Problems.Invalid("unknown-event", $"the charter has no event '{body.Event}'; it has {string.Join(", ", charter.Events.Select(e => e.Id))}");
+        }
+
+        if (body.Purpose is { } purpose)
+        {
+            if (charter.FindPurpose(purpose) is null)
+            {
+                return Problems.Refused(Vault.Refusal.UnknownPurpose, purpose, null);
+            }
+
+            if (!caller.Purposes.Contains(purpose))
+            {
+                return Problems.Refused(Vault.Refusal.PurposeNotGranted, purpose, null);
+            }
+        }
+
+        var now = clock.GetUtcNow();
+        if (body.At > now)
+        {
+            return Problems.Invalid("event-in-future", "at is in the future: an event is a fact that has happened");
+        }
+
+        var (subject, missing) = await VaultApi.SubjectAsync(db, id, cancellationToken);
+        if (missing is not null)
+        {
+            return missing;
+        }
+
+        var at = body.At ?? now;
+        var recorded = new SubjectEvent { SubjectId = id, Event = body.Event, Purpose = body.Purpose, OccurredAt = at.UtcDateTime, RecordedAt = now.UtcDateTime };
+        db.Events.Add(recorded);
+        var entry = VaultApi.Entry(clock, caller, "event.record", subject!.Pseudonym, body.Purpose, "ok", body.Event);
+        db.Journal.Add(entry);
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Created($"/api/v1/subjects/{id}/events/{recorded.Id}", new EventRecorded(recorded.Id, recorded.Event, recorded.Purpose, at, entry.Id));
+    }
+
+    public static async Task<Results<Ok<PurposeStatusOutput>, ProblemHttpResult>> SetStatusAsync(
+        Guid id, string purpose, HttpRequest request, Caller caller, CharteDb db, Charter charter, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(request, VaultJson.Default.SetPurposeStatus, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (charter.FindPurpose(purpose) is not { } declared)
+        {
+            return Problems.Refused(Vault.Refusal.UnknownPurpose, purpose, null);
+        }
+
+        if (!caller.Purposes.Contains(purpose))
+        {
+            return Problems.Refused(Vault.Refusal.PurposeNotGranted, purpose, null);
+        }
+
+        if (body!.Consent is not null && declared.LegalBasis != LegalBasis.Consent)
+        {
+            return Problems.Invalid("consent-not-the-basis", $"'{purpose}' does not rest on consent; its legal basis is {YamlNames.Of(declared.LegalBasis!.Value)}");
+        }
+
+        var (subject, missing) = await VaultApi.SubjectAsync(db, id, cancellationToken);
+        if (missing is not null)
+        {
+            return missing;
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var state = await db.PurposeStates.FirstOrDefaultAsync(p => p.SubjectId == id && p.Purpose == purpose, cancellationToken);
+        if (state is null)
+        {
+            state = new PurposeState { SubjectId = id, Purpose = purpose };
+            db.PurposeStates.Add(state);
+        }
+
+        var changes = new List<string>();
+        if (body.Restricted is { } restricted)
+        {
+            state.Restricted = restricted;
+            changes.Add(restricted ? "restricted" : "restriction lifted");
+        }
+
+        if (body.Objected is { } objected)
+        {
+            state.Objected = objected;
+            changes.Add(objected ? "objection" : "objection withdrawn");
+        }
+
+        if (body.Consent is { } consent)
+        {
+            if (consent)
+            {
+                state.ConsentGivenAt = now;
+                state.ConsentWithdrawnAt = null;
+            }
+            else
+            {
+                state.ConsentWithdrawnAt = now;
+            }
+
+            changes.Add(consent ? "consent given" : "consent withdrawn");
+        }
+
+        if (changes.Count == 0)
+        {
+            return Problems.Invalid("nothing-to-change", "send at least one of restricted, objected, consent");
+        }
+
+        state.UpdatedAt = now;
+        var entry = VaultApi.Entry(clock, caller, "purpose.status", subject!.Pseudonym, purpose, "ok", string.Join("; ", changes));
+        db.Journal.Add(entry);
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(new PurposeStatusOutput(purpose, state.Restricted, state.Objected, state.ConsentGiven, entry.Id));
+    }
+}

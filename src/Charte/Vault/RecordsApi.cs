@@ -1,0 +1,222 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Charte.Applications;
+using Charte.Charters;
+using Charte.Hosting;
+using Charte.Journal;
+using Charte.Keys;
+using Charte.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Charte.Vault;
+
+/// <summary>Writing and reading records. Every write is one transaction with its journal entry; every read names a purpose.</summary>
+public static class RecordsApi
+{
+    public const int MaxRecordsPerWrite = 1000;
+    public const int MaxValueBytes = 64 * 1024;
+
+    public static async Task<Results<Ok<RecordsWritten>, ProblemHttpResult>> WriteAsync(
+        Guid id, HttpRequest request, Caller caller, CharteDb db, SubjectKeys keys, JournalWriter journal, Charter charter, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(request, VaultJson.Default.WriteRecords, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (Validate(body!, clock) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var (subject, missing) = await VaultApi.SubjectAsync(db, id, cancellationToken);
+        if (missing is not null)
+        {
+            return missing;
+        }
+
+        var status = await VaultApi.StatusAsync(db, id, body!.Purpose, cancellationToken);
+        foreach (var record in body.Records)
+        {
+            if (AccessRule.Write(charter, body.Purpose, caller.Purposes, status, record.Category) is { } refusal)
+            {
+                return await VaultApi.RefuseAsync(journal, clock, caller, "record.write", subject, body.Purpose, record.Category, refusal, cancellationToken);
+            }
+        }
+
+        var (key, shredded) = await VaultApi.KeyAsync(keys, id, cancellationToken);
+        if (shredded is not null)
+        {
+            return shredded;
+        }
+
+        var categories = body.Records.Select(r => r.Category).ToList();
+        var existing = await db.Records.Where(r => r.SubjectId == id && r.Purpose == body.Purpose && categories.Contains(r.Category))
+            .ToDictionaryAsync(r => r.Category, StringComparer.Ordinal, cancellationToken);
+        var now = clock.GetUtcNow();
+        var written = new List<RecordWritten>(body.Records.Count);
+        foreach (var input in body.Records)
+        {
+            var value = JsonSerializer.SerializeToUtf8Bytes(input.Value);
+            var source = input.Source ?? "provided";
+            if (existing.TryGetValue(input.Category, out var record))
+            {
+                record.Value = key!.SealRecord(record.Id, value);
+                record.KeyVersion = key.Version;
+                record.Source = source;
+                record.UpdatedAt = now.UtcDateTime;
+                written.Add(new RecordWritten(record.Id, record.Category, false));
+                continue;
+            }
+
+            var recordId = Guid.CreateVersion7(now);
+            db.Records.Add(new DataRecord
+            {
+                Id = recordId,
+                SubjectId = id,
+                Purpose = body.Purpose,
+                Category = input.Category,
+                Value = key!.SealRecord(recordId, value),
+                KeyVersion = key.Version,
+                Source = source,
+                CollectedAt = (input.CollectedAt ?? now).UtcDateTime,
+                UpdatedAt = now.UtcDateTime,
+            });
+            written.Add(new RecordWritten(recordId, input.Category, true));
+        }
+
+        var entry = VaultApi.Entry(clock, caller, "record.write", subject!.Pseudonym, body.Purpose, "ok",
+            $"{written.Count} records: {string.Join(", ", categories.Order(StringComparer.Ordinal))}");
+        db.Journal.Add(entry);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            return Problems.Of(StatusCodes.Status409Conflict, "concurrent-write", "Another request changed this subject", "another write of the same categories happened at the same moment; retry the request");
+        }
+
+        return TypedResults.Ok(new RecordsWritten(written.Count, written, entry.Id));
+    }
+
+    public static async Task<Results<Ok<SubjectData>, ProblemHttpResult>> ReadAsync(
+        Guid id, string? purpose, string? category, Caller caller, CharteDb db, SubjectKeys keys, JournalWriter journal, Charter charter, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(purpose))
+        {
+            return Problems.Of(StatusCodes.Status400BadRequest, "purpose-required", "Every read names a purpose", "add ?purpose=ID: personal data is read only for a purpose the charter declares");
+        }
+
+        var (subject, missing) = await VaultApi.SubjectAsync(db, id, cancellationToken);
+        if (missing is not null)
+        {
+            return missing;
+        }
+
+        var status = await VaultApi.StatusAsync(db, id, purpose, cancellationToken);
+        if (AccessRule.Read(charter, purpose, caller.Purposes, status, category) is { } refusal)
+        {
+            return await VaultApi.RefuseAsync(journal, clock, caller, "record.read", subject, purpose, category, refusal, cancellationToken);
+        }
+
+        var rows = await db.Records.AsNoTracking().Where(r => r.SubjectId == id && r.Purpose == purpose).OrderBy(r => r.Category).ToListAsync(cancellationToken);
+        if (category is not null)
+        {
+            rows.RemoveAll(r => r.Category != category && !r.Category.StartsWith(category + ".", StringComparison.Ordinal));
+        }
+
+        if (category is not null && rows.Count > 0 && rows.All(r => r.ArchivedAt is not null))
+        {
+            return await VaultApi.RefuseAsync(journal, clock, caller, "record.read", subject, purpose, category, Refusal.Archived, cancellationToken);
+        }
+
+        rows.RemoveAll(r => r.ArchivedAt is not null);
+        var documents = await db.Documents.AsNoTracking().Where(d => d.SubjectId == id && d.Purpose == purpose && d.ArchivedAt == null).OrderBy(d => d.CollectedAt).ToListAsync(cancellationToken);
+        var (key, shredded) = await VaultApi.KeyAsync(keys, id, cancellationToken);
+        if (shredded is not null)
+        {
+            return shredded;
+        }
+
+        var records = new List<RecordOutput>(rows.Count);
+        var names = new List<DocumentOutput>(documents.Count);
+        try
+        {
+            foreach (var row in rows)
+            {
+                using var value = JsonDocument.Parse(key!.OpenRecord(row.Id, row.KeyVersion, row.Value));
+                records.Add(new RecordOutput(row.Id, row.Category, value.RootElement.Clone(), row.Source, Utc(row.CollectedAt), Utc(row.UpdatedAt)));
+            }
+
+            foreach (var document in documents)
+            {
+                names.Add(new DocumentOutput(document.Id, document.Category, key!.OpenName(document.Id, document.KeyVersion, document.Name), document.MediaType, document.Size, Utc(document.CollectedAt)));
+            }
+        }
+        catch (CryptographicException)
+        {
+            await journal.AppendAsync(VaultApi.Entry(clock, caller, "record.read", subject!.Pseudonym, purpose, "failed:integrity"), cancellationToken);
+            return VaultApi.Integrity("a stored record");
+        }
+
+        var entry = await journal.AppendAsync(VaultApi.Entry(clock, caller, "record.read", subject!.Pseudonym, purpose, "ok",
+            $"{records.Count} records, {names.Count} documents" + (category is null ? "" : $"; category {category}")), cancellationToken);
+        return TypedResults.Ok(new SubjectData(id, purpose, records, names, entry));
+    }
+
+    internal static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+
+    private static ProblemHttpResult? Validate(WriteRecords body, TimeProvider clock)
+    {
+        if (body.Records.Count == 0)
+        {
+            return Problems.Invalid("no-records", "records is empty: send at least one {category, value}");
+        }
+
+        if (body.Records.Count > MaxRecordsPerWrite)
+        {
+            return Problems.Invalid("too-many-records", $"at most {MaxRecordsPerWrite} records per write");
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var now = clock.GetUtcNow();
+        for (var i = 0; i < body.Records.Count; i++)
+        {
+            var record = body.Records[i];
+            if (record is null)
+            {
+                return Problems.Invalid("invalid-record", $"records[{i}] is null");
+            }
+
+            if (!seen.Add(record.Category))
+            {
+                return Problems.Invalid("duplicate-category", $"records[{i}]: the category '{record.Category}' appears twice in one write");
+            }
+
+            if (record.Value.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
+            {
+                return Problems.Invalid("invalid-record", $"records[{i}]: value is null; to remove data, erase it instead of writing null");
+            }
+
+            if (record.Value.GetRawText().Length > MaxValueBytes)
+            {
+                return Problems.Invalid("value-too-large", $"records[{i}]: a value may be at most {MaxValueBytes / 1024} KiB; store files as documents");
+            }
+
+            if (record.Source is { } source && !YamlNames.TryParse<DataSource>(source, out _))
+            {
+                return Problems.Invalid("invalid-source", $"records[{i}]: source '{source}' is not one of {string.Join(", ", YamlNames.All<DataSource>())}");
+            }
+
+            if (record.CollectedAt > now)
+            {
+                return Problems.Invalid("collected-in-future", $"records[{i}]: collectedAt is in the future");
+            }
+        }
+
+        return null;
+    }
+}

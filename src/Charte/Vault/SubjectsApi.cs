@@ -1,0 +1,175 @@
+using Charte.Applications;
+using Charte.Charters;
+using Charte.Hosting;
+using Charte.Journal;
+using Charte.Keys;
+using Charte.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Charte.Vault;
+
+/// <summary>Creating, finding and erasing subjects. Identifiers arrive in bodies, are normalised, and are kept only as blind indexes.</summary>
+public static class SubjectsApi
+{
+    public static async Task<Results<Created<SubjectFound>, Ok<SubjectFound>, ProblemHttpResult>> CreateAsync(
+        HttpRequest request, Caller caller, CharteDb db, SubjectKeys keys, Charter charter, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(request, VaultJson.Default.CreateSubject, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (body!.Category is { } category && charter.FindSubject(category) is null)
+        {
+            return Problems.Invalid("unknown-subject-category", $"the charter has no subject category '{category}'; it has {string.Join(", ", charter.Subjects.Select(s => s.Id))}");
+        }
+
+        var indexes = new List<SubjectIdentifier>();
+        foreach (var (kind, value) in body.Identifiers ?? [])
+        {
+            if (!Identifiers.TryNormalise(kind, value, out var normalised, out var error))
+            {
+                return Problems.Invalid("invalid-identifier", error);
+            }
+
+            indexes.Add(new SubjectIdentifier { Kind = kind, BlindIndex = Identifiers.BlindIndex(keys.Masters, kind, normalised) });
+        }
+
+        var blind = indexes.Select(i => i.BlindIndex).ToList();
+        var known = blind.Count == 0 ? [] : await db.Identifiers.Where(i => blind.Contains(i.BlindIndex)).ToListAsync(cancellationToken);
+        var owners = known.Select(k => k.SubjectId).Distinct().ToList();
+        if (owners.Count > 1)
+        {
+            return Problems.Of(StatusCodes.Status409Conflict, "identifiers-conflict", "The identifiers belong to different subjects",
+                "these identifiers already designate more than one subject; look each one up with /api/v1/subjects/search");
+        }
+
+        if (owners.Count == 1)
+        {
+            var (existing, gone) = await VaultApi.SubjectAsync(db, owners[0], cancellationToken);
+            if (gone is not null)
+            {
+                return gone;
+            }
+
+            // New identifiers join the subject the known ones designate.
+            var fresh = indexes.Where(i => !known.Any(k => k.BlindIndex.AsSpan().SequenceEqual(i.BlindIndex))).ToList();
+            foreach (var index in fresh)
+            {
+                index.SubjectId = existing!.Id;
+            }
+
+            db.Identifiers.AddRange(fresh);
+            var found = VaultApi.Entry(clock, caller, "subject.find", existing!.Pseudonym, null, "ok", fresh.Count > 0 ? $"{fresh.Count} identifiers added: {Identifiers.Describe(fresh.Select(f => f.Kind))}" : null);
+            db.Journal.Add(found);
+            await db.SaveChangesAsync(cancellationToken);
+            return TypedResults.Ok(new SubjectFound(existing.Id, false, found.Id));
+        }
+
+        var now = clock.GetUtcNow();
+        var subject = new Subject
+        {
+            Id = Guid.CreateVersion7(now),
+            Pseudonym = "",
+            Category = body.Category,
+            CreatedAt = now.UtcDateTime,
+        };
+        subject.Pseudonym = Identifiers.Pseudonym(keys.Masters, subject.Id);
+        foreach (var index in indexes)
+        {
+            index.SubjectId = subject.Id;
+        }
+
+        // The key first: if the data write fails, an unused key is all that remains.
+        await keys.CreateAsync(subject.Id, cancellationToken);
+        db.Subjects.Add(subject);
+        db.Identifiers.AddRange(indexes);
+        var entry = VaultApi.Entry(clock, caller, "subject.create", subject.Pseudonym, null, "ok",
+            indexes.Count > 0 ? $"identifiers: {Identifiers.Describe(indexes.Select(i => i.Kind))}" : null);
+        db.Journal.Add(entry);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // Another request registered one of these identifiers at the same moment.
+            await keys.ShredAsync(subject.Id, CancellationToken.None);
+            return Problems.Of(StatusCodes.Status409Conflict, "concurrent-write", "Another request changed this subject", "retry the request");
+        }
+
+        return TypedResults.Created($"/api/v1/subjects/{subject.Id}", new SubjectFound(subject.Id, true, entry.Id));
+    }
+
+    public static async Task<Results<Ok<SubjectFound>, ProblemHttpResult>> FindAsync(
+        HttpRequest request, Caller caller, CharteDb db, SubjectKeys keys, JournalWriter journal, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(request, VaultJson.Default.FindSubject, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (!Identifiers.TryNormalise(body!.Kind, body.Value, out var normalised, out var error))
+        {
+            return Problems.Invalid("invalid-identifier", error);
+        }
+
+        var index = Identifiers.BlindIndex(keys.Masters, body.Kind, normalised);
+        var subjectId = await db.Identifiers.Where(i => i.BlindIndex == index).Select(i => (Guid?)i.SubjectId).FirstOrDefaultAsync(cancellationToken);
+        if (subjectId is null)
+        {
+            return Problems.SubjectNotFound();
+        }
+
+        var (subject, gone) = await VaultApi.SubjectAsync(db, subjectId.Value, cancellationToken);
+        if (gone is not null)
+        {
+            return gone;
+        }
+
+        var id = await journal.AppendAsync(VaultApi.Entry(clock, caller, "subject.find", subject!.Pseudonym, null, "ok", "by " + body.Kind), cancellationToken);
+        return TypedResults.Ok(new SubjectFound(subject.Id, false, id));
+    }
+
+    /// <summary>
+    /// Erasure by crypto-shredding: the data key goes first, so that even if the rest fails every ciphertext is already
+    /// noise; then blind indexes, records, documents, events and states go in one transaction. The subject row stays as
+    /// a tombstone with its pseudonym, so that the journal's entries still name someone and the API answers 410.
+    /// </summary>
+    public static async Task<Results<Ok<Erased>, ProblemHttpResult>> EraseAsync(
+        Guid id, Caller caller, CharteDb db, SubjectKeys keys, JournalWriter journal, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var (subject, problem) = await VaultApi.SubjectAsync(db, id, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var purposes = await db.Records.Where(r => r.SubjectId == id).Select(r => r.Purpose)
+            .Union(db.Documents.Where(d => d.SubjectId == id).Select(d => d.Purpose)).ToListAsync(cancellationToken);
+        if (purposes.FirstOrDefault(p => !caller.Purposes.Contains(p)) is { } missing)
+        {
+            await journal.AppendAsync(VaultApi.Entry(clock, caller, "subject.erase", subject!.Pseudonym, missing, "refused:purpose-not-granted"), cancellationToken);
+            return Problems.Of(StatusCodes.Status403Forbidden, "purpose-not-granted", "Refused by the charter",
+                $"the subject has data under '{missing}', which this application does not hold; only an application holding every purpose of the subject's data may erase it");
+        }
+
+        await keys.ShredAsync(id, cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var records = await db.Records.Where(r => r.SubjectId == id).ExecuteDeleteAsync(cancellationToken);
+        var documents = await db.Documents.Where(d => d.SubjectId == id).ExecuteDeleteAsync(cancellationToken);
+        await db.Identifiers.Where(i => i.SubjectId == id).ExecuteDeleteAsync(cancellationToken);
+        await db.Events.Where(e => e.SubjectId == id).ExecuteDeleteAsync(cancellationToken);
+        await db.PurposeStates.Where(p => p.SubjectId == id).ExecuteDeleteAsync(cancellationToken);
+        var now = clock.GetUtcNow().UtcDateTime;
+        await db.Subjects.Where(s => s.Id == id).ExecuteUpdateAsync(s => s.SetProperty(x => x.ShreddedAt, now).SetProperty(x => x.Category, (string?)null), cancellationToken);
+        var entry = VaultApi.Entry(clock, caller, "subject.erase", subject!.Pseudonym, null, "ok", $"key destroyed; {records} records, {documents} documents deleted");
+        db.Journal.Add(entry);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.Ok(new Erased(id, true, records, documents, entry.Id));
+    }
+}

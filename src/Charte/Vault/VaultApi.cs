@@ -1,0 +1,157 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Charte.Applications;
+using Charte.Charters;
+using Charte.Hosting;
+using Charte.Journal;
+using Charte.Keys;
+using Charte.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Charte.Vault;
+
+/// <summary>The vault's application API, <c>/api/v1</c>: subjects, records, documents, events, purpose status.</summary>
+public static class VaultApi
+{
+    public static RouteGroupBuilder MapVault(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1").WithTags("Vault");
+        api.MapPost("/subjects", SubjectsApi.CreateAsync).Accepts<CreateSubject>("application/json")
+            .WithSummary("Create a subject, or find it when one of its identifiers is already known");
+        api.MapPost("/subjects/search", SubjectsApi.FindAsync).Accepts<FindSubject>("application/json")
+            .WithSummary("Find a subject by one identifier (sent in the body: identifiers never go in URLs)");
+        api.MapDelete("/subjects/{id:guid}", SubjectsApi.EraseAsync)
+            .WithSummary("Erase a subject: destroy its data key (crypto-shredding), its blind indexes and its data");
+        api.MapPut("/subjects/{id:guid}/records", RecordsApi.WriteAsync).Accepts<WriteRecords>("application/json")
+            .WithSummary("Write records of a subject under one purpose; one transaction");
+        api.MapGet("/subjects/{id:guid}/data", RecordsApi.ReadAsync)
+            .WithSummary("Read a subject's data for a named purpose; only the categories of that purpose are returned");
+        api.MapPost("/subjects/{id:guid}/documents", DocumentsApi.StoreAsync).DisableAntiforgery()
+            .WithSummary("Store a file (multipart: purpose, category, file); its SHA-256 is recorded");
+        api.MapGet("/subjects/{id:guid}/documents/{document:guid}", DocumentsApi.ReadAsync)
+            .WithSummary("Read a file for a named purpose; served only if its SHA-256 still matches");
+        api.MapPost("/subjects/{id:guid}/events", EventsApi.PostAsync).Accepts<PostEvent>("application/json")
+            .WithSummary("Record a lifecycle event (last_contact, contract_end, death…) that starts a retention clock");
+        api.MapPut("/subjects/{id:guid}/purposes/{purpose}", EventsApi.SetStatusAsync).Accepts<SetPurposeStatus>("application/json")
+            .WithSummary("Record the person's restriction, objection or consent for one purpose");
+        return api;
+    }
+
+    internal static JournalEntry Entry(TimeProvider clock, Caller caller, string action, string? subject, string? purpose, string outcome, string? detail = null) => new()
+    {
+        At = clock.GetUtcNow().UtcDateTime,
+        Actor = caller.Actor,
+        Action = action,
+        Subject = subject,
+        Purpose = purpose,
+        Outcome = outcome,
+        Detail = detail,
+    };
+
+    /// <summary>Journals a refusal (durably, before answering) and returns its problem.</summary>
+    internal static async Task<ProblemHttpResult> RefuseAsync(JournalWriter journal, TimeProvider clock, Caller caller, string action, Subject? subject, string purpose, string? category, Refusal refusal, CancellationToken cancellationToken)
+    {
+        await journal.AppendAsync(Entry(clock, caller, action, subject?.Pseudonym, purpose, "refused:" + YamlNames.Of(refusal), category), cancellationToken);
+        return Problems.Refused(refusal, purpose, category);
+    }
+
+    /// <summary>The subject, or the problem to answer: 404 when unknown, 410 when its key was destroyed.</summary>
+    internal static async Task<(Subject? Subject, ProblemHttpResult? Problem)> SubjectAsync(CharteDb db, Guid id, CancellationToken cancellationToken)
+    {
+        var subject = await db.Subjects.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, cancellationToken);
+        return subject switch
+        {
+            null => (null, Problems.SubjectNotFound()),
+            { ShreddedAt: not null } => (null, Problems.SubjectShredded()),
+            _ => (subject, null),
+        };
+    }
+
+    internal static async Task<PurposeStatus> StatusAsync(CharteDb db, Guid subject, string purpose, CancellationToken cancellationToken)
+    {
+        var state = await db.PurposeStates.AsNoTracking().FirstOrDefaultAsync(p => p.SubjectId == subject && p.Purpose == purpose, cancellationToken);
+        return state is null ? PurposeStatus.None : new PurposeStatus(state.Restricted, state.Objected, state.ConsentGiven);
+    }
+
+    internal static async Task<(SubjectDataKey? Key, ProblemHttpResult? Problem)> KeyAsync(SubjectKeys keys, Guid subject, CancellationToken cancellationToken) =>
+        await keys.FindAsync(subject, cancellationToken) is { } key ? (key, null) : (null, Problems.SubjectShredded());
+
+    internal static ProblemHttpResult Integrity(string what) =>
+        Problems.Of(StatusCodes.Status409Conflict, "integrity-failure", "Stored data failed its integrity check",
+            $"{what} does not match its fingerprint or cannot be decrypted; it is not served. The operator has been alerted.");
+}
+
+public sealed record CreateSubject
+{
+    /// <summary>Identifiers by kind: email, phone, customer_number, external_id.</summary>
+    public Dictionary<string, string>? Identifiers { get; init; }
+
+    /// <summary>The charter's subject category (customer, prospect…).</summary>
+    public string? Category { get; init; }
+}
+
+public sealed record FindSubject
+{
+    [JsonRequired] public required string Kind { get; init; }
+    [JsonRequired] public required string Value { get; init; }
+}
+
+public sealed record SubjectFound(Guid Id, bool Created, long? Journal);
+
+public sealed record RecordInput
+{
+    [JsonRequired] public required string Category { get; init; }
+    [JsonRequired] public required JsonElement Value { get; init; }
+
+    /// <summary>provided (by the person), observed or derived; default provided.</summary>
+    public string? Source { get; init; }
+
+    public DateTimeOffset? CollectedAt { get; init; }
+}
+
+public sealed record WriteRecords
+{
+    [JsonRequired] public required string Purpose { get; init; }
+    [JsonRequired] public required List<RecordInput> Records { get; init; }
+}
+
+public sealed record RecordWritten(Guid Id, string Category, bool Created);
+
+public sealed record RecordsWritten(int Written, IReadOnlyList<RecordWritten> Records, long Journal);
+
+public sealed record RecordOutput(Guid Id, string Category, JsonElement Value, string Source, DateTimeOffset CollectedAt, DateTimeOffset UpdatedAt);
+
+public sealed record DocumentOutput(Guid Id, string Category, string Name, string MediaType, long Size, DateTimeOffset CollectedAt);
+
+public sealed record SubjectData(Guid Subject, string Purpose, IReadOnlyList<RecordOutput> Records, IReadOnlyList<DocumentOutput> Documents, long Journal);
+
+public sealed record DocumentStored(Guid Id, string Category, long Size, string Sha256, string StoredSha256, long Journal);
+
+public sealed record PostEvent
+{
+    [JsonRequired] public required string Event { get; init; }
+    public string? Purpose { get; init; }
+    public DateTimeOffset? At { get; init; }
+}
+
+public sealed record EventRecorded(long Id, string Event, string? Purpose, DateTimeOffset At, long Journal);
+
+public sealed record SetPurposeStatus
+{
+    public bool? Restricted { get; init; }
+    public bool? Objected { get; init; }
+    public bool? Consent { get; init; }
+}
+
+public sealed record PurposeStatusOutput(string Purpose, bool Restricted, bool Objected, bool Consent, long Journal);
+
+public sealed record Erased(Guid Id, bool Shredded, int Records, int Documents, long Journal);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow, AllowTrailingCommas = false)]
+[JsonSerializable(typeof(CreateSubject))]
+[JsonSerializable(typeof(FindSubject))]
+[JsonSerializable(typeof(WriteRecords))]
+[JsonSerializable(typeof(PostEvent))]
+[JsonSerializable(typeof(SetPurposeStatus))]
+internal sealed partial class VaultJson : JsonSerializerContext;
