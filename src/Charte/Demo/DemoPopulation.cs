@@ -100,7 +100,7 @@ internal static class DemoPopulation
         "identity.birth" => faker.Date.Past(60, DateTime.UnixEpoch.AddYears(35)).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
         "contact.email" => email,
         "contact.phone" => "+33 6 " + faker.Random.ReplaceNumbers("## ## ## ##"),
-        "contact.address" => $"{faker.Address.StreetAddress()}, {faker.Address.ZipCode()} {faker.Address.City()}",
+        "contact.postal_address" => $"{faker.Address.StreetAddress()}, {faker.Address.ZipCode()} {faker.Address.City()}",
         _ when category.StartsWith("financial.iban", StringComparison.Ordinal) => "FR76 " + faker.Random.ReplaceNumbers("#### #### #### #### #### ###"),
         _ => $"demo {category} {faker.Random.AlphaNumeric(8)}",
     };

@@ -144,6 +144,7 @@ public static class CharteServer
         {
             404 => ("not-found", "No such resource"),
             405 => ("method-not-allowed", "Method not allowed"),
+            415 => ("unsupported-media-type", "JSON expected"),
             _ => ("http-" + http.Response.StatusCode, "HTTP " + http.Response.StatusCode),
         };
         await Problems.Of(http.Response.StatusCode, name, title, "see /openapi/v1.json for the routes of the API").ExecuteAsync(http);

@@ -1,0 +1,96 @@
+using System.Net.Http.Headers;
+using Charte.Applications;
+using Charte.Charters;
+using Charte.Keys;
+using Charte.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Charte.Hosting;
+
+/// <summary>
+/// The test host every integration test starts from: a real Charte server on Kestrel (127.0.0.1, a free port) over a
+/// store of the test's own, migrated with the real migrations. Hooks: <see cref="Clock"/> (a fake clock the test
+/// drives), <see cref="Keys"/> (fresh master keys), the charter (Secufor's by default), and caches off so that
+/// revocation and shredding are seen at once.
+/// </summary>
+public sealed class TestHost : IAsyncDisposable
+{
+    private readonly TestStore _store;
+    private readonly WebApplication _app;
+
+    private TestHost(TestStore store, WebApplication app, Charter charter, MasterKeys keys, FakeTimeProvider clock, Uri address)
+    {
+        _store = store;
+        _app = app;
+        Charter = charter;
+        Keys = keys;
+        Clock = clock;
+        Address = address;
+    }
+
+    /// <summary>22 November 2026, 10:00 in Paris.</summary>
+    public static DateTimeOffset Start { get; } = new(2026, 11, 22, 9, 0, 0, TimeSpan.Zero);
+
+    public Charter Charter { get; }
+    public MasterKeys Keys { get; }
+    public FakeTimeProvider Clock { get; }
+    public Uri Address { get; }
+    public StoreLocation Store => _store.Location;
+    public IServiceProvider Services => _app.Services;
+
+    public static Charter Secufor { get; } = LoadExample("secufor");
+
+    public static async Task<TestHost> StartAsync(StoreKind kind, Charter? charter = null)
+    {
+        var store = await TestStore.CreateAsync(kind);
+        var clock = new FakeTimeProvider(Start);
+        var keys = MasterKeys.Create(clock);
+        await CharteServer.MigrateAsync(store.Location, CancellationToken.None);
+        var app = CharteServer.Build(new ServerSettings
+        {
+            Charter = charter ?? Secufor,
+            Store = store.Location,
+            Keys = keys,
+            Urls = ["http://127.0.0.1:0"],
+            Clock = clock,
+            KeyCache = TimeSpan.Zero,
+            ApiKeyCache = TimeSpan.Zero,
+            JsonLogs = false,
+            EnvironmentName = "Testing",
+        }, b => b.Logging.ClearProviders());
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new TestHost(store, app, charter ?? Secufor, keys, clock, new Uri(address));
+    }
+
+    /// <summary>Registers an application holding <paramref name="purposes"/> and returns a client that sends its key.</summary>
+    public async Task<HttpClient> ClientAsync(params string[] purposes)
+    {
+        var name = "app-" + Guid.NewGuid().ToString("N")[..8];
+        var (key, problem) = await AppsCommand.AddAsync(CharteDb.Factory(Store), name, purposes, Clock, CancellationToken.None);
+        Assert.True(key is not null, problem);
+        var client = Anonymous();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+
+    public HttpClient Anonymous() => new() { BaseAddress = Address };
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        await _store.DisposeAsync();
+    }
+
+    private static Charter LoadExample(string name)
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "examples", name + ".charte.yaml");
+        return CharterLoader.Load(File.ReadAllBytes(path), path, TimeProvider.System).Charter!;
+    }
+}

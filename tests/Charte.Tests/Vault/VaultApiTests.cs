@@ -1,0 +1,568 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Charte.Hosting;
+using Charte.Keys;
+using Charte.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Charte.Vault;
+
+/// <summary>The vault API through HTTP, the same suite on SQLite and on PostgreSQL. Every test starts its own server and store.</summary>
+public abstract class VaultApiTests(StoreKind kind)
+{
+    private const string Customers = "customer_management";   // contract: identity.name, contact, financial.iban…
+    private const string Newsletter = "newsletter_customers"; // legitimate interests: identity.name, contact.email
+    private const string Prospects = "newsletter_prospects";  // consent: contact.email, identity.name
+    private const string Email = "jeanne.martin@demo.invalid";
+    private const string Iban = "FR76 3000 6000 0112 3456 7890 189";
+
+    protected StoreKind Kind { get; } = kind;
+
+    [Fact]
+    public async Task Read_UnderAPurposeThatLacksTheCategory_IsRefused_AndNothingOfAnotherPurposeLeaks()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers, Newsletter);
+        var subject = await CreateSubjectAsync(app);
+        await WriteAsync(app, subject, Customers, ("contact.email", Email), ("financial.iban", Iban));
+
+        var refused = await app.GetAsync($"/api/v1/subjects/{subject}/data?purpose={Newsletter}&category=financial.iban");
+        var underB = await ReadAsync(app, subject, Newsletter);
+        var underA = await ReadAsync(app, subject, Customers);
+
+        await AssertProblemAsync(refused, HttpStatusCode.Forbidden, "category-not-in-purpose");
+        Assert.Empty(underB.GetProperty("records").EnumerateArray());
+        Assert.Equal([Iban, Email], underA.GetProperty("records").EnumerateArray().Select(r => r.GetProperty("value").GetString()).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task ApiKey_WithoutThePurpose_IsRefusedToWriteAndToRead()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var billing = await host.ClientAsync(Customers);
+        var marketing = await host.ClientAsync(Newsletter);
+        var subject = await CreateSubjectAsync(billing);
+        await WriteAsync(billing, subject, Customers, ("financial.iban", Iban));
+
+        var read = await marketing.GetAsync($"/api/v1/subjects/{subject}/data?purpose={Customers}");
+        var write = await marketing.PutAsJsonAsync($"/api/v1/subjects/{subject}/records", Records(Customers, ("financial.iban", "FR00")));
+
+        await AssertProblemAsync(read, HttpStatusCode.Forbidden, "purpose-not-granted");
+        await AssertProblemAsync(write, HttpStatusCode.Forbidden, "purpose-not-granted");
+        Assert.Equal(Iban, Value(await ReadAsync(billing, subject, Customers), "financial.iban"));
+    }
+
+    [Theory]
+    [InlineData("restricted", "processing-restricted")]
+    [InlineData("objected", "objection")]
+    public async Task RestrictionOrObjection_BlocksReads_UntilLifted(string flag, string rule)
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+        var subject = await CreateSubjectAsync(app);
+        await WriteAsync(app, subject, Customers, ("contact.email", Email));
+
+        var set = await app.PutAsJsonAsync($"/api/v1/subjects/{subject}/purposes/{Customers}", new Dictionary<string, bool> { [flag] = true });
+        var whileSet = await app.GetAsync($"/api/v1/subjects/{subject}/data?purpose={Customers}");
+        var writeWhileSet = await app.PutAsJsonAsync($"/api/v1/subjects/{subject}/records", Records(Customers, ("contact.email", "other@demo.invalid")));
+        await app.PutAsJsonAsync($"/api/v1/subjects/{subject}/purposes/{Customers}", new Dictionary<string, bool> { [flag] = false });
+
+        Assert.Equal(HttpStatusCode.OK, set.StatusCode);
+        await AssertProblemAsync(whileSet, HttpStatusCode.Forbidden, rule);
+        await AssertProblemAsync(writeWhileSet, HttpStatusCode.Forbidden, rule);
+        Assert.Equal(Email, Value(await ReadAsync(app, subject, Customers), "contact.email"));
+    }
+
+    [Fact]
+    public async Task ConsentPurpose_IsReadableOnlyWhileConsentIsGiven()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Prospects);
+        var subject = await CreateSubjectAsync(app, "prospect");
+
+        var before = await app.PutAsJsonAsync($"/api/v1/subjects/{subject}/records", Records(Prospects, ("contact.email", Email)));
+        await app.PutAsJsonAsync($"/api/v1/subjects/{subject}/purposes/{Prospects}", new { consent = true });
+        await WriteAsync(app, subject, Prospects, ("contact.email", Email));
+        var given = await ReadAsync(app, subject, Prospects);
+        await app.PutAsJsonAsync($"/api/v1/subjects/{subject}/purposes/{Prospects}", new { consent = false });
+        var withdrawn = await app.GetAsync($"/api/v1/subjects/{subject}/data?purpose={Prospects}");
+
+        await AssertProblemAsync(before, HttpStatusCode.Forbidden, "consent-missing");
+        Assert.Equal(Email, Value(given, "contact.email"));
+        await AssertProblemAsync(withdrawn, HttpStatusCode.Forbidden, "consent-missing");
+    }
+
+    [Fact]
+    public async Task Consent_OnAPurposeThatDoesNotRestOnConsent_IsRejected()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+        var subject = await CreateSubjectAsync(app);
+
+        var response = await app.PutAsJsonAsync($"/api/v1/subjects/{subject}/purposes/{Customers}", new { consent = true });
+
+        await AssertProblemAsync(response, HttpStatusCode.UnprocessableEntity, "consent-not-the-basis");
+    }
+
+    [Fact]
+    public async Task Write_IsAllOrNothing_WhenOneCategoryIsRefused()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Newsletter);
+        var subject = await CreateSubjectAsync(app);
+
+        var response = await app.PutAsJsonAsync($"/api/v1/subjects/{subject}/records", Records(Newsletter, ("contact.email", Email), ("financial.iban", Iban)));
+
+        await AssertProblemAsync(response, HttpStatusCode.Forbidden, "category-not-in-purpose");
+        Assert.Empty((await ReadAsync(app, subject, Newsletter)).GetProperty("records").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Write_Twice_UpdatesTheRecord_AndKeepsWhenItWasCollected()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+        var subject = await CreateSubjectAsync(app);
+        await WriteAsync(app, subject, Customers, ("contact.email", Email));
+        host.Clock.Advance(TimeSpan.FromDays(3));
+
+        await WriteAsync(app, subject, Customers, ("contact.email", "new@demo.invalid"));
+        var record = (await ReadAsync(app, subject, Customers)).GetProperty("records")[0];
+
+        Assert.Equal("new@demo.invalid", record.GetProperty("value").GetString());
+        Assert.Equal(TestHost.Start, record.GetProperty("collectedAt").GetDateTimeOffset());
+        Assert.Equal(TestHost.Start.AddDays(3), record.GetProperty("updatedAt").GetDateTimeOffset());
+    }
+
+    [Fact]
+    public async Task StructuredValues_RoundTrip()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+        var subject = await CreateSubjectAsync(app);
+        var address = new { street = "12 rue de la Paix", postcode = "75002", city = "Paris" };
+
+        var response = await app.PutAsJsonAsync($"/api/v1/subjects/{subject}/records", new { purpose = Customers, records = new[] { new { category = "contact.postal_address", value = (object)address, source = "provided" } } });
+        var read = await ReadAsync(app, subject, Customers);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("75002", read.GetProperty("records")[0].GetProperty("value").GetProperty("postcode").GetString());
+    }
+
+    [Fact]
+    public async Task Subject_IsFoundByItsNormalisedEmail_AndCreatingItAgainReturnsTheSameSubject()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+        var subject = await CreateSubjectAsync(app);
+
+        var found = await app.PostAsJsonAsync("/api/v1/subjects/search", new { kind = "email", value = "  Jeanne.MARTIN@demo.invalid " });
+        var again = await app.PostAsJsonAsync("/api/v1/subjects", new { identifiers = new { email = "JEANNE.martin@demo.invalid", phone = "06 12 34 56 78" } });
+        var byPhone = await app.PostAsJsonAsync("/api/v1/subjects/search", new { kind = "phone", value = "+33612345678" });
+        var unknown = await app.PostAsJsonAsync("/api/v1/subjects/search", new { kind = "email", value = "nobody@demo.invalid" });
+
+        Assert.Equal(subject, (await found.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid());
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(subject, (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid());
+        Assert.Equal(subject, (await byPhone.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid());
+        await AssertProblemAsync(unknown, HttpStatusCode.NotFound, "subject-not-found");
+    }
+
+    [Fact]
+    public async Task Document_RoundTrips_WithItsDigest_AndACorruptedCopyIsNeverServed()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+        var subject = await CreateSubjectAsync(app);
+        var content = Encoding.UTF8.GetBytes("Contrat de service n° 42 — Jeanne Martin");
+        var stored = await UploadAsync(app, subject, Customers, "commercial.contracts", "contrat-jeanne-martin.pdf", content);
+        var document = stored.GetProperty("id").GetGuid();
+
+        var first = await app.GetAsync($"/api/v1/subjects/{subject}/documents/{document}?purpose={Customers}");
+        await using (var db = await CharteDb.Factory(host.Store).CreateDbContextAsync())
+        {
+            var row = await db.DocumentContents.SingleAsync(c => c.DocumentId == document);
+            row.Content[^1] ^= 0x01;
+            db.Entry(row).Property(c => c.Content).IsModified = true;
+            await db.SaveChangesAsync();
+        }
+
+        var second = await app.GetAsync($"/api/v1/subjects/{subject}/documents/{document}?purpose={Customers}");
+
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(content)), stored.GetProperty("sha256").GetString());
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(content, await first.Content.ReadAsByteArrayAsync());
+        Assert.Equal($"sha-256=:{Convert.ToBase64String(SHA256.HashData(content))}:", first.Headers.GetValues("Repr-Digest").Single());
+        Assert.Equal("contrat-jeanne-martin.pdf", first.Content.Headers.ContentDisposition?.FileNameStar ?? first.Content.Headers.ContentDisposition?.FileName);
+        await AssertProblemAsync(second, HttpStatusCode.Conflict, "integrity-failure");
+        Assert.Contains(await JournalAsync(host), j => j.Action == "document.read" && j.Outcome == "failed:integrity");
+    }
+
+    [Fact]
+    public async Task Document_OverTheSizeLimit_IsRefused413_AndNothingIsStored()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+        var subject = await CreateSubjectAsync(app);
+
+        var response = await UploadRawAsync(app, subject, Customers, "commercial.contracts", "big.bin", new byte[10 * 1024 * 1024 + 1]);
+
+        await AssertProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, "document-too-large");
+        await using var db = await CharteDb.Factory(host.Store).CreateDbContextAsync();
+        Assert.Equal(0, await db.Documents.CountAsync());
+    }
+
+    [Fact]
+    public async Task Erasure_DestroysTheKey_SoNoCopyOfTheCiphertextDecryptsWithTheRemainingKeys()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+        var erased = await CreateSubjectAsync(app);
+        var kept = await CreateSubjectAsync(app, identifier: "kept@demo.invalid");
+        await WriteAsync(app, erased, Customers, ("contact.email", Email), ("financial.iban", Iban));
+        await WriteAsync(app, kept, Customers, ("contact.email", "kept@demo.invalid"));
+        await UploadAsync(app, erased, Customers, "commercial.contracts", "contrat.pdf", Encoding.UTF8.GetBytes("contrat"));
+        var backup = await SnapshotAsync(host, erased);
+        var backupFile = await BackupFileAsync(host);
+
+        var response = await app.DeleteAsync($"/api/v1/subjects/{erased}");
+        var afterwards = await app.GetAsync($"/api/v1/subjects/{erased}/data?purpose={Customers}");
+        var search = await app.PostAsJsonAsync("/api/v1/subjects/search", new { kind = "email", value = Email });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await AssertProblemAsync(afterwards, HttpStatusCode.Gone, "subject-shredded");
+        await AssertProblemAsync(search, HttpStatusCode.NotFound, "subject-not-found");
+        Assert.Empty((await SnapshotAsync(host, erased)).Records);
+        var remaining = await RemainingKeysAsync(host);
+        Assert.Contains(remaining, k => k.Subject == kept);
+        Assert.DoesNotContain(remaining, k => k.Subject == erased);
+        Assert.Equal(2, backup.Records.Count);
+        foreach (var (id, keyVersion, value) in backup.Records)
+        {
+            Assert.All(remaining, key => Assert.ThrowsAny<CryptographicException>(() => key.OpenRecord(id, keyVersion, value)));
+        }
+
+        if (backupFile is not null)
+        {
+            // The copy of the database file taken before erasure still holds the ciphertext, and nothing opens it.
+            var copy = await CopiedRecordsAsync(backupFile, erased);
+            Assert.Equal(2, copy.Count);
+            foreach (var (id, keyVersion, value) in copy)
+            {
+                Assert.All(remaining, key => Assert.ThrowsAny<CryptographicException>(() => key.OpenRecord(id, keyVersion, value)));
+            }
+        }
+
+        Assert.Equal("kept@demo.invalid", Value(await ReadAsync(app, kept, Customers), "contact.email"));
+    }
+
+    [Fact]
+    public async Task Erasure_ByAnApplicationThatLacksOneOfTheSubjectsPurposes_IsRefused()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var billing = await host.ClientAsync(Customers);
+        var marketing = await host.ClientAsync(Newsletter);
+        var subject = await CreateSubjectAsync(billing);
+        await WriteAsync(billing, subject, Customers, ("contact.email", Email));
+
+        var response = await marketing.DeleteAsync($"/api/v1/subjects/{subject}");
+
+        await AssertProblemAsync(response, HttpStatusCode.Forbidden, "purpose-not-granted");
+        Assert.Equal(Email, Value(await ReadAsync(billing, subject, Customers), "contact.email"));
+    }
+
+    [Fact]
+    public async Task Journal_HoldsEveryWriteReadAndRefusal_WithoutPersonalData()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers, Newsletter);
+        var subject = await CreateSubjectAsync(app);
+        await WriteAsync(app, subject, Customers, ("contact.email", Email), ("financial.iban", Iban));
+        await ReadAsync(app, subject, Customers);
+        await app.GetAsync($"/api/v1/subjects/{subject}/data?purpose={Newsletter}&category=financial.iban");
+        await app.PostAsJsonAsync($"/api/v1/subjects/{subject}/events", new { @event = "last_contact" });
+
+        var journal = await JournalAsync(host);
+
+        Assert.Equal(
+            ["subject.create ok", "record.write ok", "record.read ok", "record.read refused:category-not-in-purpose", "event.record ok"],
+            journal.Where(j => j.Actor.StartsWith("app:", StringComparison.Ordinal)).Select(j => $"{j.Action} {j.Outcome}"));
+        var pseudonym = Identifiers.Pseudonym(host.Keys, subject);
+        Assert.All(journal.Where(j => j.Subject is not null), j => Assert.Equal(pseudonym, j.Subject));
+        var text = string.Join("\n", journal.Select(j => $"{j.Actor}|{j.Action}|{j.Subject}|{j.Purpose}|{j.Outcome}|{j.Detail}"));
+        Assert.DoesNotContain("jeanne", text, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("FR76", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(subject.ToString(), text, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Writes_ReturnTheirJournalIndex()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+        var subject = await CreateSubjectAsync(app);
+
+        var written = await (await app.PutAsJsonAsync($"/api/v1/subjects/{subject}/records", Records(Customers, ("contact.email", Email)))).Content.ReadFromJsonAsync<JsonElement>();
+
+        var index = written.GetProperty("journal").GetInt64();
+        var entry = (await JournalAsync(host)).Single(j => j.Id == index);
+        Assert.Equal("record.write", entry.Action);
+        Assert.Equal("1 records: contact.email", entry.Detail);
+    }
+
+    [Fact]
+    public async Task Events_MustBeDeclaredInTheCharter_AndInThePast()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+        var subject = await CreateSubjectAsync(app);
+
+        var known = await app.PostAsJsonAsync($"/api/v1/subjects/{subject}/events", new { @event = "contract_end", purpose = Customers, at = TestHost.Start.AddDays(-2) });
+        var unknown = await app.PostAsJsonAsync($"/api/v1/subjects/{subject}/events", new { @event = "birthday" });
+        var future = await app.PostAsJsonAsync($"/api/v1/subjects/{subject}/events", new { @event = "last_contact", at = TestHost.Start.AddDays(1) });
+
+        Assert.Equal(HttpStatusCode.Created, known.StatusCode);
+        await AssertProblemAsync(unknown, HttpStatusCode.UnprocessableEntity, "unknown-event");
+        await AssertProblemAsync(future, HttpStatusCode.UnprocessableEntity, "event-in-future");
+        await using var db = await CharteDb.Factory(host.Store).CreateDbContextAsync();
+        Assert.Equal(TestHost.Start.AddDays(-2).UtcDateTime, (await db.Events.SingleAsync()).OccurredAt);
+    }
+
+    public static TheoryData<string, string, string, string, int, string> BadRequests => new()
+    {
+        // name, method, path, body (or @N for N bytes), expected status, expected type
+        { "malformed JSON", "PUT", "/records", "{\"purpose\": \"customer_management\", ", 400, "malformed-json" },
+        { "wrong type", "PUT", "/records", "{\"purpose\": 12, \"records\": []}", 400, "malformed-json" },
+        { "unknown field", "PUT", "/records", "{\"purpose\": \"customer_management\", \"records\": [], \"extra\": 1}", 400, "malformed-json" },
+        { "missing field", "PUT", "/records", "{\"records\": []}", 400, "malformed-json" },
+        { "JSON null", "PUT", "/records", "null", 400, "invalid-request" },
+        { "empty body", "PUT", "/records", "", 400, "malformed-json" },
+        { "empty records", "PUT", "/records", "{\"purpose\": \"customer_management\", \"records\": []}", 422, "no-records" },
+        { "null value", "PUT", "/records", "{\"purpose\": \"customer_management\", \"records\": [{\"category\": \"contact.email\", \"value\": null}]}", 422, "invalid-record" },
+        { "duplicate category", "PUT", "/records", "{\"purpose\": \"customer_management\", \"records\": [{\"category\": \"contact.email\", \"value\": \"a\"}, {\"category\": \"contact.email\", \"value\": \"b\"}]}", 422, "duplicate-category" },
+        { "bad source", "PUT", "/records", "{\"purpose\": \"customer_management\", \"records\": [{\"category\": \"contact.email\", \"value\": \"a\", \"source\": \"guessed\"}]}", 422, "invalid-source" },
+        { "unknown purpose", "PUT", "/records", "{\"purpose\": \"telepathy\", \"records\": [{\"category\": \"contact.email\", \"value\": \"a\"}]}", 422, "unknown-purpose" },
+        { "unknown category", "PUT", "/records", "{\"purpose\": \"customer_management\", \"records\": [{\"category\": \"contact.aura\", \"value\": \"a\"}]}", 422, "unknown-category" },
+        { "huge body", "PUT", "/records", "@2000000", 413, "body-too-large" },
+        { "huge value", "PUT", "/records", "#70000", 422, "value-too-large" },
+        { "read without purpose", "GET", "/data", "", 400, "purpose-required" },
+        { "read unknown purpose", "GET", "/data?purpose=telepathy", "", 422, "unknown-purpose" },
+        { "invalid email", "POST", "/../../subjects", "{\"identifiers\": {\"email\": \"not-an-email\"}}", 422, "invalid-identifier" },
+        { "unknown identifier kind", "POST", "/../../subjects", "{\"identifiers\": {\"passport\": \"X\"}}", 422, "invalid-identifier" },
+        { "unknown subject category", "POST", "/../../subjects", "{\"category\": \"martian\"}", 422, "unknown-subject-category" },
+        { "not JSON", "POST", "/../../subjects", "text:hello", 415, "unsupported-media-type" },
+        { "document as JSON", "POST", "/documents", "{}", 415, "unsupported-media-type" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRequests))]
+    public async Task BadInput_GetsAProblemWithAStableType_AndWritesNothing(string name, string method, string path, string body, int status, string type)
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+        var subject = await CreateSubjectAsync(app);
+        var before = await CountsAsync(host);
+        var url = new Uri(app.BaseAddress!, $"/api/v1/subjects/{subject}{path}".Replace($"/{subject}/../../subjects", "", StringComparison.Ordinal));
+
+        using var request = new HttpRequestMessage(new HttpMethod(method), url) { Content = Body(body) };
+        var response = await app.SendAsync(request);
+
+        await AssertProblemAsync(response, (HttpStatusCode)status, type, name);
+        var after = await CountsAsync(host);
+        Assert.Equal(before.Records, after.Records);
+        Assert.Equal(before.Subjects, after.Subjects);
+    }
+
+    [Theory]
+    [InlineData(null, "api-key-missing")]
+    [InlineData("Basic dXNlcjpwYXNz", "api-key-malformed")]
+    [InlineData("Bearer charte_000000000000_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "api-key-unknown")]
+    [InlineData("Bearer not-a-key", "api-key-malformed")]
+    public async Task Request_WithoutAValidKey_Is401(string? authorization, string type)
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var client = host.Anonymous();
+        if (authorization is not null)
+        {
+            client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", authorization);
+        }
+
+        var response = await client.PostAsJsonAsync("/api/v1/subjects", new { });
+
+        await AssertProblemAsync(response, HttpStatusCode.Unauthorized, type);
+    }
+
+    [Fact]
+    public async Task RevokedKey_Is401_AtOnce()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+        var subject = await CreateSubjectAsync(app);
+        await using (var db = await CharteDb.Factory(host.Store).CreateDbContextAsync())
+        {
+            await db.ApiKeys.ExecuteUpdateAsync(k => k.SetProperty(x => x.RevokedAt, host.Clock.GetUtcNow().UtcDateTime));
+        }
+
+        var response = await app.GetAsync($"/api/v1/subjects/{subject}/data?purpose={Customers}");
+
+        await AssertProblemAsync(response, HttpStatusCode.Unauthorized, "api-key-revoked");
+    }
+
+    [Fact]
+    public async Task UnknownSubject_Is404_AndAMalformedIdIsNotFoundEither()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+
+        var unknown = await app.GetAsync($"/api/v1/subjects/{Guid.NewGuid()}/data?purpose={Customers}");
+        var malformed = await app.GetAsync($"/api/v1/subjects/not-a-guid/data?purpose={Customers}");
+
+        await AssertProblemAsync(unknown, HttpStatusCode.NotFound, "subject-not-found");
+        await AssertProblemAsync(malformed, HttpStatusCode.NotFound, "not-found");
+    }
+
+    [Fact]
+    public async Task Health_Readiness_AndOpenApi_AreServed()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var client = host.Anonymous();
+
+        var health = await client.GetStringAsync("/healthz");
+        var ready = await client.GetStringAsync("/readyz");
+        var openapi = await client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var reference = await client.GetAsync("/api/");
+
+        Assert.Equal("ok", health);
+        Assert.Equal("ready", ready);
+        Assert.True(openapi.GetProperty("paths").TryGetProperty("/api/v1/subjects/{id}/data", out _));
+        Assert.Equal(HttpStatusCode.OK, reference.StatusCode);
+    }
+
+    // ——— helpers ———
+
+    internal static async Task<Guid> CreateSubjectAsync(HttpClient app, string category = "customer", string identifier = Email)
+    {
+        var response = await app.PostAsJsonAsync("/api/v1/subjects", new { identifiers = new { email = identifier }, category });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+    }
+
+    internal static object Records(string purpose, params (string Category, string Value)[] records) =>
+        new { purpose, records = records.Select(r => new { category = r.Category, value = r.Value }).ToArray() };
+
+    internal static async Task WriteAsync(HttpClient app, Guid subject, string purpose, params (string Category, string Value)[] records)
+    {
+        var response = await app.PutAsJsonAsync($"/api/v1/subjects/{subject}/records", Records(purpose, records));
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    internal static async Task<JsonElement> ReadAsync(HttpClient app, Guid subject, string purpose)
+    {
+        var response = await app.GetAsync($"/api/v1/subjects/{subject}/data?purpose={purpose}");
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    private static string? Value(JsonElement data, string category) =>
+        data.GetProperty("records").EnumerateArray().Where(r => r.GetProperty("category").GetString() == category).Select(r => r.GetProperty("value").GetString()).SingleOrDefault();
+
+    private static async Task<JsonElement> UploadAsync(HttpClient app, Guid subject, string purpose, string category, string name, byte[] content)
+    {
+        var response = await UploadRawAsync(app, subject, purpose, category, name, content);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    private static Task<HttpResponseMessage> UploadRawAsync(HttpClient app, Guid subject, string purpose, string category, string name, byte[] content)
+    {
+        var form = new MultipartFormDataContent
+        {
+            { new StringContent(purpose), "purpose" },
+            { new StringContent(category), "category" },
+            { new ByteArrayContent(content), "file", name },
+        };
+        return app.PostAsync($"/api/v1/subjects/{subject}/documents", form);
+    }
+
+    private static HttpContent? Body(string body) => body switch
+    {
+        "" => new StringContent("", Encoding.UTF8, "application/json"),
+        ['@', .. var size] => new StringContent("{\"purpose\": \"" + new string('x', int.Parse(size, System.Globalization.CultureInfo.InvariantCulture)) + "\"}", Encoding.UTF8, "application/json"),
+        ['#', .. var size] => new StringContent("{\"purpose\": \"customer_management\", \"records\": [{\"category\": \"contact.email\", \"value\": \"" + new string('x', int.Parse(size, System.Globalization.CultureInfo.InvariantCulture)) + "\"}]}", Encoding.UTF8, "application/json"),
+        ['t', 'e', 'x', 't', ':', .. var text] => new StringContent(text, Encoding.UTF8, "text/plain"),
+        _ => new StringContent(body, Encoding.UTF8, "application/json"),
+    };
+
+    internal static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string type, string? because = null)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(status == response.StatusCode, $"{because}: expected {(int)status}, got {(int)response.StatusCode}: {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(Problems.Prefix + type, JsonDocument.Parse(text).RootElement.GetProperty("type").GetString());
+    }
+
+    private static async Task<List<Journal.JournalEntry>> JournalAsync(TestHost host)
+    {
+        await using var db = await CharteDb.Factory(host.Store).CreateDbContextAsync();
+        return await db.Journal.OrderBy(j => j.Id).ToListAsync();
+    }
+
+    private static async Task<(int Subjects, int Records)> CountsAsync(TestHost host)
+    {
+        await using var db = await CharteDb.Factory(host.Store).CreateDbContextAsync();
+        return (await db.Subjects.CountAsync(), await db.Records.CountAsync());
+    }
+
+    private sealed record Snapshot(List<(Guid Id, int KeyVersion, byte[] Value)> Records);
+
+    /// <summary>What a dump of the data store holds for one subject: its ciphertexts, with the ids they are bound to.</summary>
+    private static async Task<Snapshot> SnapshotAsync(TestHost host, Guid subject)
+    {
+        await using var db = await CharteDb.Factory(host.Store).CreateDbContextAsync();
+        var records = await db.Records.Where(r => r.SubjectId == subject).Select(r => new { r.Id, r.KeyVersion, r.Value }).ToListAsync();
+        return new Snapshot([.. records.Select(r => (r.Id, r.KeyVersion, r.Value))]);
+    }
+
+    /// <summary>A backup of the SQLite data file (VACUUM INTO), as an operator would take it; null on PostgreSQL.</summary>
+    private static async Task<string?> BackupFileAsync(TestHost host)
+    {
+        if (host.Store.SqlitePath is not { } path)
+        {
+            return null;
+        }
+
+        var copy = path + ".backup";
+        await using var db = await CharteDb.Factory(host.Store).CreateDbContextAsync();
+        await db.Database.ExecuteSqlAsync($"VACUUM INTO {copy}");
+        return copy;
+    }
+
+    private static async Task<List<(Guid, int, byte[])>> CopiedRecordsAsync(string file, Guid subject)
+    {
+        await using var db = await CharteDb.Factory(StoreLocation.Parse("sqlite:" + file)).CreateDbContextAsync();
+        var records = await db.Records.Where(r => r.SubjectId == subject).Select(r => new { r.Id, r.KeyVersion, r.Value }).ToListAsync();
+        return [.. records.Select(r => (r.Id, r.KeyVersion, r.Value))];
+    }
+
+    /// <summary>Every data key left in the key store, unwrapped with the master keys: all an attacker with the keys could use.</summary>
+    private static async Task<List<SubjectDataKey>> RemainingKeysAsync(TestHost host)
+    {
+        var keys = new SubjectKeys(KeyStoreDb.Factory(host.Store), host.Keys, host.Clock, TimeSpan.Zero);
+        await using var db = await KeyStoreDb.Factory(host.Store).CreateDbContextAsync();
+        var subjects = await db.SubjectKeys.Select(k => k.SubjectId).ToListAsync();
+        var found = new List<SubjectDataKey>();
+        foreach (var subject in subjects)
+        {
+            found.Add((await keys.FindAsync(subject, CancellationToken.None))!);
+        }
+
+        return found;
+    }
+}
+
+public sealed class VaultApiOnSqlite() : VaultApiTests(StoreKind.Sqlite);
+
+public sealed class VaultApiOnPostgreSql() : VaultApiTests(StoreKind.PostgreSql);
