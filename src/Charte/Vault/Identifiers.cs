@@ -50,7 +50,8 @@ public static partial class Identifiers
 
                 return true;
             case Phone:
-                var digits = PhoneNoise().Replace(text, "");
+                // "+33 (0)6…": the bracketed trunk prefix is not dialled from abroad.
+                var digits = PhoneNoise().Replace(text.Replace("(0)", "", StringComparison.Ordinal), "");
                 if (digits.StartsWith("00", StringComparison.Ordinal))
                 {
                     digits = "+" + digits[2..];
