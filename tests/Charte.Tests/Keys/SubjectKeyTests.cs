@@ -102,7 +102,6 @@ public sealed class SubjectKeyTests
     }
 
     [Fact]
-    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public void KeyFile_RoundTrips_IsOwnerOnly_AndRefusesToBeReadByOthers()
     {
         var folder = Directory.CreateTempSubdirectory("charte-keys-").FullName;
