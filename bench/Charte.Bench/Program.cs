@@ -4,6 +4,13 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using Charte.Bench;
 
+// "vault STORE SUBJECTS WORKDIR": the vault under load (wrk), written as a Markdown section on standard output.
+if (args is ["vault", var store, var subjects, var work])
+{
+    Console.Write(await VaultBench.RunAsync(store, int.Parse(subjects, System.Globalization.CultureInfo.InvariantCulture), work));
+    return;
+}
+
 // Several launches and iterations; BenchmarkDotNet reports the median next to the floor's, from the same run.
 var config = DefaultConfig.Instance
     .AddJob(Job.Default.WithLaunchCount(3).WithWarmupCount(3).WithIterationCount(10))

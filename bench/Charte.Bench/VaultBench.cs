@@ -1,0 +1,221 @@
+using System.Data.Common;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Charte.Applications;
+using Charte.Charters;
+using Charte.Demo;
+using Charte.Hosting;
+using Charte.Keys;
+using Charte.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Charte.Bench;
+
+/// <summary>
+/// The vault's two measured paths, each next to its floor in the same run: ingest over the API against a raw batched
+/// INSERT of equal rows, and record reads under wrk against a bare ASP.NET endpoint under the same load.
+/// </summary>
+internal static partial class VaultBench
+{
+    public static async Task<string> RunAsync(string storeSetting, int subjects, string work)
+    {
+        Directory.CreateDirectory(work);
+        var store = StoreLocation.Parse(storeSetting);
+        var clock = TimeProvider.System;
+        var charter = CharterLoader.Load(await File.ReadAllBytesAsync(Path.Combine(AppContext.BaseDirectory, "secufor.charte.yaml")), "secufor.charte.yaml", clock).Charter!;
+        var keys = MasterKeys.Create(clock);
+        await CharteServer.MigrateAsync(store, CancellationToken.None);
+
+        var seeding = Stopwatch.StartNew();
+        await DemoPopulation.SeedAsync(charter, store, keys, clock, subjects, 1, CancellationToken.None);
+        int records;
+        List<Guid> ids;
+        await using (var db = await CharteDb.Factory(store).CreateDbContextAsync())
+        {
+            records = await db.Records.CountAsync();
+            ids = await db.Records.Where(r => r.Purpose == "customer_management").Select(r => r.SubjectId).Distinct().Take(10_000).ToListAsync();
+        }
+
+        Console.Error.WriteLine($"seeded {subjects} subjects, {records} records in {seeding.Elapsed.TotalSeconds:F0} s");
+        var (key, _) = await AppsCommand.AddAsync(CharteDb.Factory(store), "bench", [.. charter.Purposes.Select(p => p.Id)], clock, CancellationToken.None);
+
+        const string charteUrl = "http://127.0.0.1:5181", bareUrl = "http://127.0.0.1:5182";
+        await using var charte = CharteServer.Build(new ServerSettings { Charter = charter, Store = store, Keys = keys, Urls = [charteUrl], JsonLogs = false },
+            b => b.Logging.SetMinimumLevel(LogLevel.Warning));
+        await charte.StartAsync();
+        await using var bare = Bare(bareUrl);
+        await bare.StartAsync();
+
+        // Ingest: 8 clients each create a subject and write 4 records, for 10 s. Floor: the same rows by batched INSERT.
+        var ingest = await IngestAsync(charteUrl, key!, TimeSpan.FromSeconds(10));
+        var floor = await RawInsertAsync(store, ingest.Records);
+
+        var script = Path.Combine(work, "read.lua");
+        await File.WriteAllTextAsync(script, ReadScript(ids, key!));
+        var rows = new List<string>();
+        foreach (var connections in new[] { 64, 8 })
+        {
+            var bareRun = Wrk(bareUrl + "/bare", connections, null);
+            var charteRun = Wrk(charteUrl, connections, script);
+            rows.Add(Row($"record read, {connections} connections", charteRun, bareRun));
+        }
+
+        await charte.StopAsync();
+        await bare.StopAsync();
+        return $"""
+            ### {store.Provider} — {records:N0} records of {subjects:N0} subjects
+
+            | path | measured | floor (same run) | ratio | target |
+            |---|---|---|---|---|
+            | ingest over the API (encrypt + store + journal entry, 8 clients, 4 records per request) | {ingest.Rate:N0} records/s | raw batched INSERT of {ingest.Records:N0} equal rows: {floor:N0} rows/s | {ingest.Rate / floor:P1} | ≥ 40 % |
+            {string.Join("\n", rows)}
+
+            """;
+    }
+
+    private sealed record WrkResult(double RequestsPerSecond, double P50, double P99, int Non2xx);
+
+    private static string Row(string name, WrkResult charte, WrkResult bare) =>
+        $"| {name} | {charte.RequestsPerSecond:N0} req/s, p50 {charte.P50:F2} ms, p99 {charte.P99:F2} ms{(charte.Non2xx > 0 ? $", {charte.Non2xx} errors" : "")} | bare endpoint: {bare.RequestsPerSecond:N0} req/s, p50 {bare.P50:F2} ms, p99 {bare.P99:F2} ms | throughput {charte.RequestsPerSecond / bare.RequestsPerSecond:P0}; p50 ×{charte.P50 / bare.P50:F1}, p99 ×{charte.P99 / bare.P99:F1} | ≥ 50 % at 64; p50, p99 ≤ ×2 at 8 |";
+
+    private static WebApplication Bare(string url)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls(url);
+        var app = builder.Build();
+        app.MapGet("/bare", () => TypedResults.Text("{\"ok\":true}", "application/json"));
+        return app;
+    }
+
+    private static async Task<(double Rate, int Records)> IngestAsync(string url, string key, TimeSpan duration)
+    {
+        var written = 0;
+        var clock = Stopwatch.StartNew();
+        using var client = new HttpClient { BaseAddress = new Uri(url) };
+        client.DefaultRequestHeaders.Authorization = new("Bearer", key);
+        var workers = Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; clock.Elapsed < duration; i++)
+            {
+                var created = await client.PostAsJsonAsync("/api/v1/subjects", new { identifiers = new { email = $"bench{w}.{i}@demo.invalid" }, category = "customer" });
+                var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+                var response = await client.PutAsJsonAsync($"/api/v1/subjects/{id}/records", new
+                {
+                    purpose = "customer_management",
+                    records = new[]
+                    {
+                        new { category = "identity.name", value = $"Bench Person {w}-{i}" },
+                        new { category = "contact.email", value = $"bench{w}.{i}@demo.invalid" },
+                        new { category = "contact.phone", value = "+33 6 12 34 56 78" },
+                        new { category = "financial.iban", value = "FR76 3000 6000 0112 3456 7890 189" },
+                    },
+                });
+                if (response.IsSuccessStatusCode)
+                {
+                    Interlocked.Add(ref written, 4);
+                }
+            }
+        })).ToList();
+        await Task.WhenAll(workers);
+        return (written / clock.Elapsed.TotalSeconds, written);
+    }
+
+    /// <summary>The floor: the same number of rows, the same width, inserted by prepared statements in transactions of 500.</summary>
+    private static async Task<double> RawInsertAsync(StoreLocation store, int rows)
+    {
+        await using DbConnection connection = store.Provider == StoreProvider.Sqlite ? new SqliteConnection(store.ConnectionString) : new NpgsqlConnection(store.ConnectionString);
+        await connection.OpenAsync();
+        var blob = store.Provider == StoreProvider.Sqlite ? "BLOB" : "bytea";
+        var time = store.Provider == StoreProvider.Sqlite ? "TEXT" : "timestamptz";
+        await Execute(connection, store.Provider == StoreProvider.Sqlite ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;" : "SELECT 1");
+        await Execute(connection, $"DROP TABLE IF EXISTS bench_raw; CREATE TABLE bench_raw (id {(store.Provider == StoreProvider.Sqlite ? "TEXT" : "uuid")} PRIMARY KEY, subject_id {(store.Provider == StoreProvider.Sqlite ? "TEXT" : "uuid")}, purpose varchar(64), category varchar(128), value {blob}, key_version int, source varchar(16), collected_at {time}, updated_at {time})");
+        var value = RandomNumberGenerator.GetBytes(12 + 30 + 16);
+        var clock = Stopwatch.StartNew();
+        for (var done = 0; done < rows;)
+        {
+            await using var transaction = await connection.BeginTransactionAsync();
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "INSERT INTO bench_raw VALUES (@id, @s, 'customer_management', 'contact.email', @v, 1, 'provided', @t, @t)";
+            var (id, subject, v, t) = (command.CreateParameter(), command.CreateParameter(), command.CreateParameter(), command.CreateParameter());
+            (id.ParameterName, subject.ParameterName, v.ParameterName, t.ParameterName) = ("id", "s", "v", "t");
+            command.Parameters.AddRange(new[] { id, subject, v, t });
+            await command.PrepareAsync();
+            for (var i = 0; i < 500 && done < rows; i++, done++)
+            {
+                id.Value = Guid.NewGuid();
+                subject.Value = Guid.NewGuid();
+                v.Value = value;
+                t.Value = DateTime.SpecifyKind(new DateTime(2026, 11, 22), DateTimeKind.Utc);
+                await command.ExecuteNonQueryAsync();
+            }
+
+            await transaction.CommitAsync();
+        }
+
+        return rows / clock.Elapsed.TotalSeconds;
+    }
+
+    private static async Task Execute(DbConnection connection, string sql)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static string ReadScript(List<Guid> ids, string key)
+    {
+        var list = string.Join(",", ids.Select(i => $"\"{i}\""));
+        return $$"""
+            local ids = { {{list}} }
+            local n = 0
+            request = function()
+              n = n + 1
+              local id = ids[(n % #ids) + 1]
+              return wrk.format("GET", "/api/v1/subjects/" .. id .. "/data?purpose=customer_management", { ["Authorization"] = "Bearer {{key}}" })
+            end
+            """;
+    }
+
+    private static WrkResult Wrk(string url, int connections, string? script)
+    {
+        var start = new ProcessStartInfo("wrk") { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var argument in new[] { "-t", "2", "-c", connections.ToString(CultureInfo.InvariantCulture), "-d", "10s", "--latency" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        if (script is not null)
+        {
+            start.ArgumentList.Add("-s");
+            start.ArgumentList.Add(script);
+        }
+
+        start.ArgumentList.Add(url);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        Console.Error.WriteLine(output);
+        double Millis(string percentile)
+        {
+            var match = Regex.Match(output, $@"^\s+{percentile}%\s+([\d.]+)(us|ms|s)", RegexOptions.Multiline);
+            var number = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+            return match.Groups[2].Value switch { "us" => number / 1000, "s" => number * 1000, _ => number };
+        }
+
+        var rps = double.Parse(Regex.Match(output, @"Requests/sec:\s+([\d.]+)").Groups[1].Value, CultureInfo.InvariantCulture);
+        var non2xx = Regex.Match(output, @"Non-2xx or 3xx responses: (\d+)") is { Success: true } m ? int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+        return new WrkResult(rps, Millis("50"), Millis("99"), non2xx);
+    }
+}
