@@ -150,6 +150,7 @@ internal static partial class VaultBench
             command.CommandText = "INSERT INTO bench_raw VALUES (@id, @s, 'customer_management', 'contact.email', @v, 1, 'provided', @t, @t)";
             var (id, subject, v, t) = (command.CreateParameter(), command.CreateParameter(), command.CreateParameter(), command.CreateParameter());
             (id.ParameterName, subject.ParameterName, v.ParameterName, t.ParameterName) = ("id", "s", "v", "t");
+            (id.DbType, subject.DbType, v.DbType, t.DbType) = (System.Data.DbType.Guid, System.Data.DbType.Guid, System.Data.DbType.Binary, System.Data.DbType.DateTime);
             command.Parameters.AddRange(new[] { id, subject, v, t });
             await command.PrepareAsync();
             for (var i = 0; i < 500 && done < rows; i++, done++)
