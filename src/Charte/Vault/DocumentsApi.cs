@@ -132,7 +132,7 @@ public static partial class DocumentsApi
     {
         if (string.IsNullOrWhiteSpace(purpose))
         {
-            return Problems.Of(StatusCodes.Status400BadRequest, "purpose-required", "Every read names a purpose", "add ?purpose=ID: personal data is read only for a purpose the charter declares");
+            return VaultApi.PurposeRequired();
         }
 
         var (subject, missing) = await VaultApi.SubjectAsync(db, id, cancellationToken);

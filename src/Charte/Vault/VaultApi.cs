@@ -77,6 +77,9 @@ public static class VaultApi
     internal static async Task<(SubjectDataKey? Key, ProblemHttpResult? Problem)> KeyAsync(SubjectKeys keys, Guid subject, CancellationToken cancellationToken) =>
         await keys.FindAsync(subject, cancellationToken) is { } key ? (key, null) : (null, Problems.SubjectShredded());
 
+    internal static ProblemHttpResult PurposeRequired() =>
+        Problems.Of(StatusCodes.Status400BadRequest, "purpose-required", "Every read names a purpose", "add ?purpose=ID: personal data is read only for a purpose the charter declares");
+
     internal static ProblemHttpResult Integrity(string what) =>
         Problems.Of(StatusCodes.Status409Conflict, "integrity-failure", "Stored data failed its integrity check",
             $"{what} does not match its fingerprint or cannot be decrypted; it is not served. The operator has been alerted.");
