@@ -74,16 +74,10 @@ public static partial class DocumentsApi
             return Problems.Invalid("empty-document", "the file is empty");
         }
 
-        var (subject, missing) = await VaultApi.SubjectAsync(db, id, cancellationToken);
-        if (missing is not null)
+        var (subject, refused) = await VaultApi.AuthoriseAsync(db, journal, charter, clock, caller, id, "document.write", purpose, [category], write: true, cancellationToken);
+        if (refused is not null)
         {
-            return missing;
-        }
-
-        var status = await VaultApi.StatusAsync(db, id, purpose, cancellationToken);
-        if (AccessRule.Write(charter, purpose, caller.Purposes, status, category) is { } refusal)
-        {
-            return await VaultApi.RefuseAsync(journal, clock, caller, "document.write", subject, purpose, category, refusal, cancellationToken);
+            return refused;
         }
 
         var (key, shredded) = await VaultApi.KeyAsync(keys, id, cancellationToken);

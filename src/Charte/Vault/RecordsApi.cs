@@ -31,19 +31,10 @@ public static class RecordsApi
             return invalid;
         }
 
-        var (subject, missing) = await VaultApi.SubjectAsync(db, id, cancellationToken);
-        if (missing is not null)
+        var (subject, refused) = await VaultApi.AuthoriseAsync(db, journal, charter, clock, caller, id, "record.write", body!.Purpose, body.Records.Select(r => r.Category), write: true, cancellationToken);
+        if (refused is not null)
         {
-            return missing;
-        }
-
-        var status = await VaultApi.StatusAsync(db, id, body!.Purpose, cancellationToken);
-        foreach (var record in body.Records)
-        {
-            if (AccessRule.Write(charter, body.Purpose, caller.Purposes, status, record.Category) is { } refusal)
-            {
-                return await VaultApi.RefuseAsync(journal, clock, caller, "record.write", subject, body.Purpose, record.Category, refusal, cancellationToken);
-            }
+            return refused;
         }
 
         var (key, shredded) = await VaultApi.KeyAsync(keys, id, cancellationToken);
@@ -110,16 +101,10 @@ public static class RecordsApi
             return VaultApi.PurposeRequired();
         }
 
-        var (subject, missing) = await VaultApi.SubjectAsync(db, id, cancellationToken);
-        if (missing is not null)
+        var (subject, refused) = await VaultApi.AuthoriseAsync(db, journal, charter, clock, caller, id, "record.read", purpose, [category], write: false, cancellationToken);
+        if (refused is not null)
         {
-            return missing;
-        }
-
-        var status = await VaultApi.StatusAsync(db, id, purpose, cancellationToken);
-        if (AccessRule.Read(charter, purpose, caller.Purposes, status, category) is { } refusal)
-        {
-            return await VaultApi.RefuseAsync(journal, clock, caller, "record.read", subject, purpose, category, refusal, cancellationToken);
+            return refused;
         }
 
         var rows = await db.Records.AsNoTracking().Where(r => r.SubjectId == id && r.Purpose == purpose).OrderBy(r => r.Category).ToListAsync(cancellationToken);

@@ -56,6 +56,35 @@ public static class VaultApi
         return Problems.Refused(refusal, purpose, category);
     }
 
+    /// <summary>
+    /// The subject and the access rule's verdict on each category, in the order every operation needs them: 404/410 for
+    /// the subject first, then the first refusal, journaled. A null category asks about the purpose as a whole.
+    /// </summary>
+    internal static async Task<(Subject? Subject, ProblemHttpResult? Problem)> AuthoriseAsync(
+        CharteDb db, JournalWriter journal, Charter charter, TimeProvider clock, Caller caller, Guid id, string action, string purpose,
+        IEnumerable<string?> categories, bool write, CancellationToken cancellationToken)
+    {
+        var (subject, missing) = await SubjectAsync(db, id, cancellationToken);
+        if (missing is not null)
+        {
+            return (null, missing);
+        }
+
+        var status = await StatusAsync(db, id, purpose, cancellationToken);
+        foreach (var category in categories)
+        {
+            var refusal = write
+                ? AccessRule.Write(charter, purpose, caller.Purposes, status, category!)
+                : AccessRule.Read(charter, purpose, caller.Purposes, status, category);
+            if (refusal is { } refused)
+            {
+                return (null, await RefuseAsync(journal, clock, caller, action, subject, purpose, category, refused, cancellationToken));
+            }
+        }
+
+        return (subject, null);
+    }
+
     /// <summary>The subject, or the problem to answer: 404 when unknown, 410 when its key was destroyed.</summary>
     internal static async Task<(Subject? Subject, ProblemHttpResult? Problem)> SubjectAsync(CharteDb db, Guid id, CancellationToken cancellationToken)
     {
