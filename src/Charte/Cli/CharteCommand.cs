@@ -22,7 +22,7 @@ public static class CharteCommand
         root.Subcommands.Add(CharterCommands.Check(clock));
         root.Subcommands.Add(CharterCommands.Policy(clock));
         root.Subcommands.Add(CharterCommands.Register(clock));
-        root.Subcommands.Add(DbCommand.Create());
+        root.Subcommands.Add(DbVerb.Create());
         root.Subcommands.Add(KeysCommand.Create(clock));
         root.Subcommands.Add(AppsCommand.Create(clock));
 

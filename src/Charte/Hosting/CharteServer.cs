@@ -68,6 +68,7 @@ public static class CharteServer
         services.AddSingleton(sp => new SubjectKeys(sp.GetRequiredService<IDbContextFactory<KeyStoreDb>>(), settings.Keys, settings.Clock, settings.KeyCache));
         services.AddSingleton(sp => new ApiKeys(sp.GetRequiredService<IDbContextFactory<CharteDb>>(), settings.Clock, settings.ApiKeyCache));
         services.AddSingleton<JournalWriter>();
+        services.AddSingleton<PurposeView.Statements>();
         services.AddHostedService(sp => sp.GetRequiredService<JournalWriter>());
         services.Configure<VaultOptions>(builder.Configuration.GetSection("Charte:Vault"));
         services.AddProblemDetails();

@@ -1,20 +1,39 @@
+using System.Data.Common;
 using System.Threading.Channels;
 using Charte.Storage;
-using Microsoft.EntityFrameworkCore;
+using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace Charte.Journal;
 
 /// <summary>
-/// Appends journal entries for operations that write nothing else (reads and refusals), with group commit: entries
-/// that arrive together are committed in one transaction, and each caller waits until its entry is durable. A read
-/// is answered only once its journal entry is on disk; if the journal cannot be written, the read fails closed.
-/// Writes put their entry in their own transaction instead, through <see cref="CharteDb.Journal"/>.
+/// Appends journal entries for operations that change no data (reads and refusals), with group commit: entries that
+/// arrive together are committed in one transaction, and each caller waits until its entry is committed. If the journal
+/// cannot be written, the operation fails closed.
+/// <para>
+/// Such a commit is not flushed to disk one by one: it is in the store's write-ahead log before the answer leaves, so
+/// a crash of Charte loses none, and the log is flushed at the next data write or within <see cref="FlushEvery"/>,
+/// whichever comes first (SQLite: <c>synchronous=NORMAL</c> on this writer's own connection and a periodic checkpoint;
+/// PostgreSQL: <c>synchronous_commit=off</c>). Only a power loss inside that window can lose read entries; writes are
+/// never acknowledged before their own entry is on disk, because they put it in their own transaction
+/// (<see cref="CharteDb.Journal"/>).
+/// </para>
 /// </summary>
-public sealed partial class JournalWriter(IDbContextFactory<CharteDb> databases, ILogger<JournalWriter> log) : BackgroundService
+public sealed partial class JournalWriter(StoreLocation store, TimeProvider clock, ILogger<JournalWriter> log) : BackgroundService
 {
+    public static readonly TimeSpan FlushEvery = TimeSpan.FromSeconds(1);
     private const int MaxBatch = 512;
+
+    private const string Insert = """
+        INSERT INTO journal (at, actor, action, subject, purpose, outcome, detail)
+        VALUES (@at, @actor, @action, @subject, @purpose, @outcome, @detail) RETURNING id
+        """;
+
     private readonly Channel<(JournalEntry Entry, TaskCompletionSource<long> Done)> _queue =
         Channel.CreateUnbounded<(JournalEntry, TaskCompletionSource<long>)>(new UnboundedChannelOptions { SingleReader = true });
+
+    private SqliteConnection? _sqlite;
+    private bool _unflushed;
 
     /// <summary>Appends an entry and returns its index once it is committed.</summary>
     public Task<long> AppendAsync(JournalEntry entry, CancellationToken cancellationToken)
@@ -32,10 +51,25 @@ public sealed partial class JournalWriter(IDbContextFactory<CharteDb> databases,
     {
         var batch = new List<(JournalEntry Entry, TaskCompletionSource<long> Done)>(MaxBatch);
         var reader = _queue.Reader;
+        using var flush = new PeriodicTimer(FlushEvery, clock);
+        var tick = flush.WaitForNextTickAsync(stoppingToken).AsTask();
         try
         {
-            while (await reader.WaitToReadAsync(stoppingToken))
+            while (true)
             {
+                var ready = reader.WaitToReadAsync(stoppingToken).AsTask();
+                if (tick.IsCompleted || await Task.WhenAny(ready, tick) == tick)
+                {
+                    await tick;
+                    await FlushAsync(stoppingToken);
+                    tick = flush.WaitForNextTickAsync(stoppingToken).AsTask();
+                }
+
+                if (!await ready)
+                {
+                    break;
+                }
+
                 while (batch.Count < MaxBatch && reader.TryRead(out var item))
                 {
                     batch.Add(item);
@@ -54,28 +88,149 @@ public sealed partial class JournalWriter(IDbContextFactory<CharteDb> databases,
         {
             left.Done.TrySetException(new InvalidOperationException("the server is stopping; the journal is closed"));
         }
+
+        await FlushAsync(CancellationToken.None);
+        if (_sqlite is not null)
+        {
+            await _sqlite.DisposeAsync();
+        }
     }
 
     private async Task CommitAsync(List<(JournalEntry Entry, TaskCompletionSource<long> Done)> batch, CancellationToken cancellationToken)
     {
         try
         {
-            await using var db = await databases.CreateDbContextAsync(cancellationToken);
-            db.Journal.AddRange(batch.Select(b => b.Entry));
-            await db.SaveChangesAsync(cancellationToken);
-            foreach (var (entry, done) in batch)
+            var ids = store.Provider == StoreProvider.Sqlite
+                ? await CommitSqliteAsync(batch, cancellationToken)
+                : await CommitPostgreSqlAsync(batch, cancellationToken);
+            for (var i = 0; i < batch.Count; i++)
             {
-                done.TrySetResult(entry.Id);
+                batch[i].Entry.Id = ids[i];
+                batch[i].Done.TrySetResult(ids[i]);
             }
         }
-        catch (Exception e) when (e is DbUpdateException or InvalidOperationException or OperationCanceledException or System.Data.Common.DbException)
+        catch (Exception e) when (e is DbException or InvalidOperationException or OperationCanceledException)
         {
             JournalUnavailable(log, batch.Count, e);
+            if (_sqlite is not null)
+            {
+                await _sqlite.DisposeAsync();
+                _sqlite = null;
+            }
+
             foreach (var (_, done) in batch)
             {
                 done.TrySetException(e);
             }
         }
+    }
+
+    private async Task<long[]> CommitSqliteAsync(List<(JournalEntry Entry, TaskCompletionSource<long> Done)> batch, CancellationToken cancellationToken)
+    {
+        var connection = _sqlite ??= await OpenSqliteAsync(cancellationToken);
+        await using var transaction = connection.BeginTransaction();
+        await using var command = Sql.Command(connection, Insert, transaction);
+        var parameters = Parameters(command);
+        command.Prepare();
+        var ids = new long[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            Bind(command, parameters, batch[i].Entry);
+            ids[i] = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        _unflushed = true;
+        return ids;
+    }
+
+    private async Task<long[]> CommitPostgreSqlAsync(List<(JournalEntry Entry, TaskCompletionSource<long> Done)> batch, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(store.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var batchCommand = new NpgsqlBatch(connection, transaction);
+        batchCommand.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit TO OFF"));
+        foreach (var (entry, _) in batch)
+        {
+            var command = new NpgsqlBatchCommand(Positional);
+            command.Parameters.Add(new NpgsqlParameter { Value = entry.At });
+            command.Parameters.Add(new NpgsqlParameter { Value = entry.Actor });
+            command.Parameters.Add(new NpgsqlParameter { Value = entry.Action });
+            command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.Subject ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar });
+            command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.Purpose ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar });
+            command.Parameters.Add(new NpgsqlParameter { Value = entry.Outcome });
+            command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.Detail ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar });
+            batchCommand.BatchCommands.Add(command);
+        }
+
+        var ids = new long[batch.Count];
+        await using (var reader = await batchCommand.ExecuteReaderAsync(cancellationToken))
+        {
+            // The reader starts on the first statement that returns rows: the SET returns none.
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (i > 0)
+                {
+                    await reader.NextResultAsync(cancellationToken);
+                }
+
+                await reader.ReadAsync(cancellationToken);
+                ids[i] = reader.GetInt64(0);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return ids;
+    }
+
+    private const string Positional = """
+        INSERT INTO journal (at, actor, action, subject, purpose, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
+        """;
+
+    /// <summary>This writer's own connection: not pooled, so that its relaxed flush never reaches a data write's connection.</summary>
+    private async Task<SqliteConnection> OpenSqliteAsync(CancellationToken cancellationToken)
+    {
+        var settings = new SqliteConnectionStringBuilder(store.ConnectionString) { Pooling = false };
+        var connection = new SqliteConnection(settings.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var pragmas = Sql.Command(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;");
+        await pragmas.ExecuteNonQueryAsync(cancellationToken);
+        return connection;
+    }
+
+    /// <summary>Puts the committed entries on disk: a checkpoint flushes the write-ahead log first.</summary>
+    private async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        if (!_unflushed || _sqlite is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await using var checkpoint = Sql.Command(_sqlite, "PRAGMA wal_checkpoint(PASSIVE)");
+            await checkpoint.ExecuteNonQueryAsync(cancellationToken);
+            _unflushed = false;
+        }
+        catch (SqliteException e)
+        {
+            JournalUnavailable(log, 0, e);
+        }
+    }
+
+    private static DbParameter[] Parameters(DbCommand command) =>
+        [.. new[] { "@at", "@actor", "@action", "@subject", "@purpose", "@outcome", "@detail" }.Select(name => command.Add(name, null))];
+
+    private static void Bind(DbCommand command, DbParameter[] parameters, JournalEntry entry)
+    {
+        parameters[0].Set(command, entry.At);
+        parameters[1].Set(command, entry.Actor);
+        parameters[2].Set(command, entry.Action);
+        parameters[3].Set(command, entry.Subject);
+        parameters[4].Set(command, entry.Purpose);
+        parameters[5].Set(command, entry.Outcome);
+        parameters[6].Set(command, entry.Detail);
     }
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Error, Message = "Could not commit {Count} journal entries; the operations they record were refused")]

@@ -22,6 +22,17 @@ public sealed class SqliteDurability : DbConnectionInterceptor
     private bool FirstOpen(DbConnection connection) =>
         connection is not SqliteConnection { Handle: { } handle } || _prepared.TryAdd(handle, handle);
 
+    /// <summary>Applies the pragmas to a connection opened outside EF Core (the plain-SQL paths), once per native handle.</summary>
+    public async Task PrepareAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        if (FirstOpen(connection))
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = Pragmas;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
         if (!FirstOpen(connection))
@@ -34,15 +45,6 @@ public sealed class SqliteDurability : DbConnectionInterceptor
         command.ExecuteNonQuery();
     }
 
-    public override async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
-    {
-        if (!FirstOpen(connection))
-        {
-            return;
-        }
-
-        await using var command = connection.CreateCommand();
-        command.CommandText = Pragmas;
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+    public override Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default) =>
+        PrepareAsync(connection, cancellationToken);
 }

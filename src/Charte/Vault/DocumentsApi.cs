@@ -24,8 +24,8 @@ public sealed class VaultOptions
 /// </summary>
 public static partial class DocumentsApi
 {
-    public static async Task<Results<Created<DocumentStored>, ProblemHttpResult>> StoreAsync(
-        Guid id, HttpRequest request, Caller caller, CharteDb db, SubjectKeys keys, JournalWriter journal, Charter charter, TimeProvider clock, IOptions<VaultOptions> options, CancellationToken cancellationToken)
+    internal static async Task<Results<Created<DocumentStored>, ProblemHttpResult>> StoreAsync(
+        Guid id, HttpRequest request, Caller caller, CharteDb db, PurposeView.Statements statements, SubjectKeys keys, JournalWriter journal, Charter charter, TimeProvider clock, IOptions<VaultOptions> options, CancellationToken cancellationToken)
     {
         var limit = options.Value.MaxDocumentBytes;
         if (!request.HasFormContentType || !request.ContentType!.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
@@ -74,7 +74,7 @@ public static partial class DocumentsApi
             return Problems.Invalid("empty-document", "the file is empty");
         }
 
-        var (subject, refused) = await VaultApi.AuthoriseAsync(db, journal, charter, clock, caller, id, "document.write", purpose, [category], write: true, cancellationToken);
+        var (view, refused) = await VaultApi.AuthoriseAsync(statements, journal, charter, clock, caller, id, "document.write", purpose, [category], write: true, cancellationToken);
         if (refused is not null)
         {
             return refused;
@@ -114,27 +114,28 @@ public static partial class DocumentsApi
         };
         db.Documents.Add(document);
         db.DocumentContents.Add(new DocumentContent { DocumentId = documentId, Content = stored });
-        var entry = VaultApi.Entry(clock, caller, "document.write", subject!.Pseudonym, purpose, "ok", $"category {category}; {content.Length} bytes; stored sha256 {Convert.ToHexStringLower(storedHash)}");
+        var entry = VaultApi.Entry(clock, caller, "document.write", view!.Subject!.Pseudonym, purpose, "ok", $"category {category}; {content.Length} bytes; stored sha256 {Convert.ToHexStringLower(storedHash)}");
         db.Journal.Add(entry);
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Created($"/api/v1/subjects/{id}/documents/{documentId}",
             new DocumentStored(documentId, category, content.Length, Convert.ToHexStringLower(SHA256.HashData(content)), Convert.ToHexStringLower(storedHash), entry.Id));
     }
 
-    public static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ReadAsync(
-        Guid id, Guid document, string? purpose, HttpResponse response, Caller caller, CharteDb db, SubjectKeys keys, JournalWriter journal, Charter charter, TimeProvider clock, ILogger<Document> log, CancellationToken cancellationToken)
+    internal static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ReadAsync(
+        Guid id, Guid document, string? purpose, HttpResponse response, Caller caller, CharteDb db, PurposeView.Statements statements, SubjectKeys keys, JournalWriter journal, Charter charter, TimeProvider clock, ILogger<Document> log, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(purpose))
         {
             return VaultApi.PurposeRequired();
         }
 
-        var (subject, missing) = await VaultApi.SubjectAsync(db, id, cancellationToken);
-        if (missing is not null)
+        var view = await PurposeView.LoadAsync(statements, id, purpose, data: false, cancellationToken);
+        if (VaultApi.Missing(view.Subject) is { } missing)
         {
             return missing;
         }
 
+        var subject = view.Subject;
         var meta = await db.Documents.AsNoTracking().FirstOrDefaultAsync(d => d.Id == document && d.SubjectId == id, cancellationToken);
         if (meta is null || meta.Purpose != purpose)
         {
@@ -142,8 +143,7 @@ public static partial class DocumentsApi
             return Problems.Of(StatusCodes.Status404NotFound, "document-not-found", "No such document", $"the subject has no document with this id under '{purpose}'");
         }
 
-        var status = await VaultApi.StatusAsync(db, id, purpose, cancellationToken);
-        if (AccessRule.Read(charter, purpose, caller.Purposes, status, meta.Category, meta.ArchivedAt is not null) is { } refusal)
+        if (AccessRule.Read(charter, purpose, caller.Purposes, view.Status, meta.Category, meta.ArchivedAt is not null) is { } refusal)
         {
             return await VaultApi.RefuseAsync(journal, clock, caller, "document.read", subject, purpose, meta.Category, refusal, cancellationToken);
         }

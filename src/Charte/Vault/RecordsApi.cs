@@ -17,8 +17,8 @@ public static class RecordsApi
     public const int MaxRecordsPerWrite = 1000;
     public const int MaxValueBytes = 64 * 1024;
 
-    public static async Task<Results<Ok<RecordsWritten>, ProblemHttpResult>> WriteAsync(
-        Guid id, HttpRequest request, Caller caller, CharteDb db, SubjectKeys keys, JournalWriter journal, Charter charter, TimeProvider clock, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<RecordsWritten>, ProblemHttpResult>> WriteAsync(
+        Guid id, HttpRequest request, Caller caller, CharteDb db, PurposeView.Statements statements, SubjectKeys keys, JournalWriter journal, Charter charter, TimeProvider clock, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync(request, VaultJson.Default.WriteRecords, cancellationToken);
         if (problem is not null)
@@ -31,7 +31,7 @@ public static class RecordsApi
             return invalid;
         }
 
-        var (subject, refused) = await VaultApi.AuthoriseAsync(db, journal, charter, clock, caller, id, "record.write", body!.Purpose, body.Records.Select(r => r.Category), write: true, cancellationToken);
+        var (view, refused) = await VaultApi.AuthoriseAsync(statements, journal, charter, clock, caller, id, "record.write", body!.Purpose, body.Records.Select(r => r.Category), write: true, cancellationToken);
         if (refused is not null)
         {
             return refused;
@@ -78,7 +78,7 @@ public static class RecordsApi
             written.Add(new RecordWritten(recordId, input.Category, true));
         }
 
-        var entry = VaultApi.Entry(clock, caller, "record.write", subject!.Pseudonym, body.Purpose, "ok",
+        var entry = VaultApi.Entry(clock, caller, "record.write", view!.Subject!.Pseudonym, body.Purpose, "ok",
             $"{written.Count} records: {string.Join(", ", categories.Order(StringComparer.Ordinal))}");
         db.Journal.Add(entry);
         try
@@ -93,21 +93,22 @@ public static class RecordsApi
         return TypedResults.Ok(new RecordsWritten(written.Count, written, entry.Id));
     }
 
-    public static async Task<Results<Ok<SubjectData>, ProblemHttpResult>> ReadAsync(
-        Guid id, string? purpose, string? category, Caller caller, CharteDb db, SubjectKeys keys, JournalWriter journal, Charter charter, TimeProvider clock, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<SubjectData>, ProblemHttpResult>> ReadAsync(
+        Guid id, string? purpose, string? category, Caller caller, PurposeView.Statements statements, SubjectKeys keys, JournalWriter journal, Charter charter, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(purpose))
         {
             return VaultApi.PurposeRequired();
         }
 
-        var (subject, refused) = await VaultApi.AuthoriseAsync(db, journal, charter, clock, caller, id, "record.read", purpose, [category], write: false, cancellationToken);
+        var (view, refused) = await VaultApi.AuthoriseAsync(statements, journal, charter, clock, caller, id, "record.read", purpose, [category], write: false, cancellationToken, data: true);
         if (refused is not null)
         {
             return refused;
         }
 
-        var rows = await db.Records.AsNoTracking().Where(r => r.SubjectId == id && r.Purpose == purpose).OrderBy(r => r.Category).ToListAsync(cancellationToken);
+        var subject = view!.Subject;
+        var rows = view.Records;
         if (category is not null)
         {
             rows.RemoveAll(r => r.Category != category && !r.Category.StartsWith(category + ".", StringComparison.Ordinal));
@@ -119,7 +120,7 @@ public static class RecordsApi
         }
 
         rows.RemoveAll(r => r.ArchivedAt is not null);
-        var documents = await db.Documents.AsNoTracking().Where(d => d.SubjectId == id && d.Purpose == purpose && d.ArchivedAt == null).OrderBy(d => d.CollectedAt).ToListAsync(cancellationToken);
+        var documents = view.Documents;
         var (key, shredded) = await VaultApi.KeyAsync(keys, id, cancellationToken);
         if (shredded is not null)
         {

@@ -58,49 +58,45 @@ public static class VaultApi
 
     /// <summary>
     /// The subject and the access rule's verdict on each category, in the order every operation needs them: 404/410 for
-    /// the subject first, then the first refusal, journaled. A null category asks about the purpose as a whole.
+    /// the subject first, then the first refusal, journaled. A null category asks about the purpose as a whole. With
+    /// <paramref name="data"/> the view also carries the purpose's records and documents, loaded in the same round trip.
     /// </summary>
-    internal static async Task<(Subject? Subject, ProblemHttpResult? Problem)> AuthoriseAsync(
-        CharteDb db, JournalWriter journal, Charter charter, TimeProvider clock, Caller caller, Guid id, string action, string purpose,
-        IEnumerable<string?> categories, bool write, CancellationToken cancellationToken)
+    internal static async Task<(PurposeView? View, ProblemHttpResult? Problem)> AuthoriseAsync(
+        PurposeView.Statements statements, JournalWriter journal, Charter charter, TimeProvider clock, Caller caller, Guid id, string action, string purpose,
+        IEnumerable<string?> categories, bool write, CancellationToken cancellationToken, bool data = false)
     {
-        var (subject, missing) = await SubjectAsync(db, id, cancellationToken);
-        if (missing is not null)
+        var view = await PurposeView.LoadAsync(statements, id, purpose, data, cancellationToken);
+        if (Missing(view.Subject) is { } missing)
         {
             return (null, missing);
         }
 
-        var status = await StatusAsync(db, id, purpose, cancellationToken);
         foreach (var category in categories)
         {
             var refusal = write
-                ? AccessRule.Write(charter, purpose, caller.Purposes, status, category!)
-                : AccessRule.Read(charter, purpose, caller.Purposes, status, category);
+                ? AccessRule.Write(charter, purpose, caller.Purposes, view.Status, category!)
+                : AccessRule.Read(charter, purpose, caller.Purposes, view.Status, category);
             if (refusal is { } refused)
             {
-                return (null, await RefuseAsync(journal, clock, caller, action, subject, purpose, category, refused, cancellationToken));
+                return (null, await RefuseAsync(journal, clock, caller, action, view.Subject, purpose, category, refused, cancellationToken));
             }
         }
 
-        return (subject, null);
+        return (view, null);
     }
+
+    internal static ProblemHttpResult? Missing(Subject? subject) => subject switch
+    {
+        null => Problems.SubjectNotFound(),
+        { ShreddedAt: not null } => Problems.SubjectShredded(),
+        _ => null,
+    };
 
     /// <summary>The subject, or the problem to answer: 404 when unknown, 410 when its key was destroyed.</summary>
     internal static async Task<(Subject? Subject, ProblemHttpResult? Problem)> SubjectAsync(CharteDb db, Guid id, CancellationToken cancellationToken)
     {
         var subject = await db.Subjects.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, cancellationToken);
-        return subject switch
-        {
-            null => (null, Problems.SubjectNotFound()),
-            { ShreddedAt: not null } => (null, Problems.SubjectShredded()),
-            _ => (subject, null),
-        };
-    }
-
-    internal static async Task<PurposeStatus> StatusAsync(CharteDb db, Guid subject, string purpose, CancellationToken cancellationToken)
-    {
-        var state = await db.PurposeStates.AsNoTracking().FirstOrDefaultAsync(p => p.SubjectId == subject && p.Purpose == purpose, cancellationToken);
-        return state is null ? PurposeStatus.None : new PurposeStatus(state.Restricted, state.Objected, state.ConsentGiven);
+        return Missing(subject) is { } missing ? (null, missing) : (subject, null);
     }
 
     internal static async Task<(SubjectDataKey? Key, ProblemHttpResult? Problem)> KeyAsync(SubjectKeys keys, Guid subject, CancellationToken cancellationToken) =>

@@ -5,7 +5,7 @@ using Charte.Hosting;
 namespace Charte.Storage;
 
 /// <summary><c>charte db migrate</c>: brings the data store and the key store to the current schema.</summary>
-internal static class DbCommand
+internal static class DbVerb
 {
     public static Command Create()
     {

@@ -1,0 +1,75 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Charte.Storage;
+
+/// <summary>
+/// The few hot paths that bypass EF Core's change tracking (purpose-bound reads, journal appends, bulk import) speak
+/// plain SQL that both stores accept; this is where the two differ in how a value is bound. The schema is still EF
+/// Core's: identifiers are TEXT on SQLite (upper case, as EF Core writes them) and uuid on PostgreSQL.
+/// </summary>
+internal static class Sql
+{
+    private static readonly ConcurrentDictionary<string, NpgsqlDataSource> Sources = new(StringComparer.Ordinal);
+
+    /// <summary>A pooled connection to the store, with SQLite's durability pragmas applied as EF Core's connections have them.</summary>
+    public static async Task<DbConnection> OpenAsync(StoreLocation store, CancellationToken cancellationToken)
+    {
+        if (store.Provider == StoreProvider.PostgreSql)
+        {
+            return await Sources.GetOrAdd(store.ConnectionString, Source).OpenConnectionAsync(cancellationToken);
+        }
+
+        var connection = new SqliteConnection(store.ConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await SqliteDurability.Instance.PrepareAsync(connection, cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The hot statements are prepared once per connection and reused (Npgsql's automatic preparation).</summary>
+    private static NpgsqlDataSource Source(string connectionString) =>
+        NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 32, AutoPrepareMinUsages = 2 });
+
+    public static DbCommand Command(DbConnection connection, string text, DbTransaction? transaction = null)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = text;
+        command.Transaction = transaction;
+        return command;
+    }
+
+    public static DbParameter Add(this DbCommand command, string name, object? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Set(command, value);
+        command.Parameters.Add(parameter);
+        return parameter;
+    }
+
+    /// <summary>Sets a parameter made by <see cref="Add"/>, binding as it did.</summary>
+    public static void Set(this DbParameter parameter, DbCommand command, object? value) =>
+        parameter.Value = value switch
+        {
+            null => DBNull.Value,
+            Guid id when command is SqliteCommand => Text(id),
+            _ => value,
+        };
+
+    public static DateTime? NullableDateTime(this DbDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : Utc(reader.GetDateTime(ordinal));
+
+    public static DateTime Utc(DateTime value) => DateTime.SpecifyKind(value, DateTimeKind.Utc);
+
+    private static string Text(Guid id) => id.ToString("D").ToUpperInvariant();
+}
