@@ -10,6 +10,7 @@ using Charte.Charters;
 using Charte.Demo;
 using Charte.Hosting;
 using Charte.Keys;
+using Charte.Ledger;
 using Charte.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -50,7 +51,7 @@ internal static partial class VaultBench
         var (key, _) = await AppsCommand.AddAsync(CharteDb.Factory(store), "bench", [.. charter.Purposes.Select(p => p.Id)], clock, CancellationToken.None);
 
         const string charteUrl = "http://127.0.0.1:5181", bareUrl = "http://127.0.0.1:5182";
-        await using var charte = CharteServer.Build(new ServerSettings { Charter = charter, Store = store, Keys = keys, Urls = [charteUrl], JsonLogs = false },
+        await using var charte = CharteServer.Build(new ServerSettings { Charter = charter, Store = store, Keys = keys, Signing = SigningKeys.CreateInMemory("bench", clock), Urls = [charteUrl], JsonLogs = false },
             b => b.Logging.SetMinimumLevel(LogLevel.Warning));
         await charte.StartAsync();
         await using var bare = Bare(bareUrl);

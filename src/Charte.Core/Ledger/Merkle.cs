@@ -283,6 +283,8 @@ public sealed class CompactRange
 
     public long Size { get; private set; }
 
+    public CompactRange Clone() => new(Size, _hashes);
+
     /// <summary>The (level, index) of each perfect subtree on the right edge of a tree of <paramref name="size"/> leaves, largest first.</summary>
     public static IEnumerable<(int Level, long Index)> Edge(long size)
     {

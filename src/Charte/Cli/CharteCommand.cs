@@ -25,6 +25,8 @@ public static class CharteCommand
         root.Subcommands.Add(DbVerb.Create());
         root.Subcommands.Add(KeysCommand.Create(clock));
         root.Subcommands.Add(AppsCommand.Create(clock));
+        root.Subcommands.Add(Ledger.LedgerCommand.Create(clock));
+        root.Subcommands.Add(Ledger.LedgerCommand.Seal(clock));
 
         var parsed = root.Parse(args);
         var configuration = new InvocationConfiguration { Output = output, Error = error };

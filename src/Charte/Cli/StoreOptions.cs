@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Charte.Charters;
 using Charte.Keys;
+using Charte.Ledger;
 using Charte.Storage;
 
 namespace Charte.Cli;
@@ -66,6 +67,24 @@ internal sealed class StoreOptions
         catch (KeyFileException e)
         {
             error.WriteLine("charte: " + e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>The signing folder: configuration <c>Charte:Signing:Folder</c>, else <c>signing/</c> beside the master key file.</summary>
+    public string SigningFolder(ParseResult result, IConfiguration configuration) =>
+        configuration["Charte:Signing:Folder"] ?? SigningKeys.FolderFor(KeyFile(result, configuration));
+
+    public SigningKeys? ResolveSigning(ParseResult result, IConfiguration configuration, TextWriter error)
+    {
+        var folder = SigningFolder(result, configuration);
+        try
+        {
+            return SigningKeys.Load(folder);
+        }
+        catch (Exception e) when (e is IOException or System.Security.Cryptography.CryptographicException or FormatException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"charte: {folder}: {e.Message}");
             return null;
         }
     }

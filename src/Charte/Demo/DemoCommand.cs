@@ -4,6 +4,7 @@ using Charte.Applications;
 using Charte.Cli;
 using Charte.Hosting;
 using Charte.Keys;
+using Charte.Ledger;
 using Charte.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -66,6 +67,13 @@ internal static class DemoCommand
                 return CharteCommand.Findings;
             }
 
+            var signingFolder = SigningKeys.FolderFor(keyFile);
+            if (SigningKeys.CreateIfMissing(signingFolder, charter.Organisation.Name, clock))
+            {
+                output.WriteLine($"Created development signing keys (ledger, timestamp authority, seal): {signingFolder}");
+            }
+
+            using var signing = SigningKeys.Load(signingFolder);
             var store = StoreLocation.Parse("sqlite:" + Path.Combine(dir, "charte.db"));
             await CharteServer.MigrateAsync(store, cancellationToken);
             var databases = CharteDb.Factory(store);
@@ -126,6 +134,7 @@ internal static class DemoCommand
                 Charter = charter,
                 Store = store,
                 Keys = masters,
+                Signing = signing,
                 Urls = listen,
                 Clock = clock,
                 JsonLogs = false,

@@ -2,6 +2,7 @@ using Charte.Applications;
 using Charte.Charters;
 using Charte.Journal;
 using Charte.Keys;
+using Charte.Ledger;
 using Charte.Storage;
 using Charte.Vault;
 using Microsoft.AspNetCore.Diagnostics;
@@ -16,6 +17,13 @@ public sealed record ServerSettings
     public required Charter Charter { get; init; }
     public required StoreLocation Store { get; init; }
     public required MasterKeys Keys { get; init; }
+    public required SigningKeys Signing { get; init; }
+
+    /// <summary>The ledger's origin and rhythm; by default named after the charter's organisation.</summary>
+    public LedgerOptions? Ledger { get; init; }
+
+    /// <summary>An external RFC 3161 timestamp authority; by default the built-in one.</summary>
+    public Uri? TimestampUrl { get; init; }
     public IReadOnlyList<string> Urls { get; init; } = ["http://127.0.0.1:5080"];
     public TimeProvider Clock { get; init; } = TimeProvider.System;
     public TimeSpan KeyCache { get; init; } = TimeSpan.FromSeconds(60);
@@ -69,6 +77,13 @@ public static class CharteServer
         services.AddSingleton(sp => new ApiKeys(sp.GetRequiredService<IDbContextFactory<CharteDb>>(), settings.Clock, settings.ApiKeyCache));
         services.AddSingleton<JournalWriter>();
         services.AddSingleton<PurposeView.Statements>();
+        services.AddSingleton(settings.Signing);
+        services.AddSingleton(settings.Ledger ?? new LedgerOptions { Origin = LedgerOptions.DefaultOrigin(settings.Charter.Organisation.Name) });
+        services.AddSingleton<ITimestampAuthority>(settings.TimestampUrl is { } tsa
+            ? new HttpTimestampAuthority(new HttpClient { Timeout = TimeSpan.FromSeconds(10) }, tsa)
+            : new BuiltInTimestampAuthority(settings.Signing.Tsa, settings.Clock));
+        services.AddSingleton<Sequencer>();
+        services.AddHostedService(sp => sp.GetRequiredService<Sequencer>());
         services.AddHostedService(sp => sp.GetRequiredService<JournalWriter>());
         services.Configure<VaultOptions>(builder.Configuration.GetSection("Charte:Vault"));
         services.AddProblemDetails();
@@ -87,6 +102,7 @@ public static class CharteServer
         app.MapScalarApiReference("/api", o => o.WithTitle("Charte API"));
         app.MapGet("/", () => TypedResults.Redirect("/api")).ExcludeFromDescription();
         app.MapVault();
+        app.MapLedger();
         return app;
     }
 

@@ -20,7 +20,8 @@ internal static class ServeCommand
             var configuration = StoreOptions.Configuration();
             var location = store.ResolveStore(result, configuration, error);
             var keys = location is null ? null : store.ResolveKeys(result, configuration, error);
-            var charter = keys is null ? null : store.ResolveCharter(result, configuration, clock, error);
+            var signing = keys is null ? null : store.ResolveSigning(result, configuration, error);
+            var charter = signing is null ? null : store.ResolveCharter(result, configuration, clock, error);
             if (charter is null)
             {
                 return CharteCommand.Findings;
@@ -36,6 +37,8 @@ internal static class ServeCommand
                 Charter = charter,
                 Store = location!,
                 Keys = keys!,
+                Signing = signing!,
+                TimestampUrl = configuration["Charte:Ledger:TimestampUrl"] is { Length: > 0 } tsa ? new Uri(tsa) : null,
                 Urls = Urls(result, urls, configuration),
                 Clock = clock,
                 JsonLogs = !result.GetValue(textLogs),

@@ -2,6 +2,8 @@ using System.CommandLine;
 using Charte.Cli;
 using Charte.Hosting;
 
+using Charte.Ledger;
+
 namespace Charte.Keys;
 
 /// <summary><c>charte keys init</c> and <c>charte keys rotate</c>: the master key file, outside the database.</summary>
@@ -11,19 +13,32 @@ internal static class KeysCommand
     {
         var store = new StoreOptions();
 
-        var init = new Command("init", "Create a master key file (mode 0600). Never overwrites: losing a key file loses the data it protects.");
+        var organisation = new Option<string>("--organisation") { Description = "The organisation named in the development certificates", DefaultValueFactory = _ => "Charte development" };
+        var init = new Command("init", "Create a master key file and development signing keys (ledger, timestamp authority, seal), files 0600. Never overwrites: losing a key file loses the data it protects.") { organisation };
         init.Options.Add(store.Keys);
         init.SetAction(result =>
         {
-            var path = store.KeyFile(result, StoreOptions.Configuration());
-            if (File.Exists(path))
+            var configuration = StoreOptions.Configuration();
+            var path = store.KeyFile(result, configuration);
+            var signing = store.SigningFolder(result, configuration);
+            var output = result.InvocationConfiguration.Output;
+            if (File.Exists(path) && SigningKeys.Exists(signing))
             {
                 result.InvocationConfiguration.Error.WriteLine($"charte: {path} already exists; overwriting it would make every subject's data unreadable");
                 return CharteCommand.Findings;
             }
 
-            MasterKeys.Create(clock).Save(path);
-            result.InvocationConfiguration.Output.WriteLine($"{path}: master key version 1 created. Back it up apart from the database.");
+            if (!File.Exists(path))
+            {
+                MasterKeys.Create(clock).Save(path);
+                output.WriteLine($"{path}: master key version 1 created. Back it up apart from the database.");
+            }
+
+            if (SigningKeys.CreateIfMissing(signing, result.GetValue(organisation)!, clock))
+            {
+                output.WriteLine($"{signing}: development signing keys created (ledger.key, tsa.crt/key, seal.crt/key, ca.crt). In production, put the organisation's PEM files there.");
+            }
+
             return CharteCommand.Success;
         });
 

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using Charte.Applications;
 using Charte.Charters;
 using Charte.Keys;
+using Charte.Ledger;
 using Charte.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -45,6 +46,11 @@ public sealed class TestHost : IAsyncDisposable
 
     public static Charter Secufor { get; } = LoadExample("secufor");
 
+    /// <summary>Development signing material, made once for the whole test run.</summary>
+    public static SigningKeys Signing { get; } = SigningKeys.CreateInMemory("Secufor", new FakeTimeProvider(Start.AddYears(-1)));
+
+    public Sequencer Sequencer => _app.Services.GetRequiredService<Sequencer>();
+
     public static async Task<TestHost> StartAsync(StoreKind kind, Charter? charter = null)
     {
         var store = await TestStore.CreateAsync(kind);
@@ -56,6 +62,7 @@ public sealed class TestHost : IAsyncDisposable
             Charter = charter ?? Secufor,
             Store = store.Location,
             Keys = keys,
+            Signing = Signing,
             Urls = ["http://127.0.0.1:0"],
             Clock = clock,
             KeyCache = TimeSpan.Zero,

@@ -1,29 +1,16 @@
 using System.Text;
 using Charte.Cli;
 using Charte.Storage;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Charte.Keys;
 
 /// <summary><c>charte keys init</c> and <c>charte keys rotate</c> on a real SQLite store.</summary>
-public sealed class KeysCommandTests : IDisposable
+public sealed class KeysCommandTests : CliTest
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("charte-keys-cli-").FullName;
-    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 22, 9, 0, 0, TimeSpan.Zero));
-
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
-
-    private async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
-    {
-        var (output, error) = (new StringWriter(), new StringWriter());
-        var exit = await CharteCommand.RunAsync(args, output, error, _clock);
-        return (exit, output.ToString(), error.ToString());
-    }
-
     [Fact]
     public async Task Init_NeverOverwritesAKeyFile()
     {
-        var path = Path.Combine(_folder, "master.key");
+        var path = Path.Combine(Folder, "master.key");
 
         var first = await RunAsync("keys", "init", "--keys", path);
         var before = await File.ReadAllBytesAsync(path);
@@ -39,11 +26,11 @@ public sealed class KeysCommandTests : IDisposable
     [Fact]
     public async Task Rotate_RewrapsEveryDataKey_AndTheDataStillOpens_WithoutTheOldMasterKey()
     {
-        var path = Path.Combine(_folder, "master.key");
-        var store = StoreLocation.Parse("sqlite:" + Path.Combine(_folder, "charte.db"));
+        var path = Path.Combine(Folder, "master.key");
+        var store = StoreLocation.Parse("sqlite:" + Path.Combine(Folder, "charte.db"));
         await RunAsync("keys", "init", "--keys", path);
         await RunAsync("db", "migrate", "--store", "sqlite:" + store.SqlitePath);
-        var keys = new SubjectKeys(KeyStoreDb.Factory(store), MasterKeys.Load(path), _clock, TimeSpan.Zero);
+        var keys = new SubjectKeys(KeyStoreDb.Factory(store), MasterKeys.Load(path), Clock, TimeSpan.Zero);
         var subjects = Enumerable.Range(0, 5).Select(_ => Guid.NewGuid()).ToList();
         var sealedValues = new List<(Guid Subject, Guid Record, byte[] Value)>();
         foreach (var subject in subjects)
@@ -61,7 +48,7 @@ public sealed class KeysCommandTests : IDisposable
         var rotated = MasterKeys.Load(path);
         Assert.Equal([2], rotated.Versions);
         Assert.Throws<KeyFileException>(() => rotated.Kek(1));
-        var after = new SubjectKeys(KeyStoreDb.Factory(store), rotated, _clock, TimeSpan.Zero);
+        var after = new SubjectKeys(KeyStoreDb.Factory(store), rotated, Clock, TimeSpan.Zero);
         foreach (var (subject, record, value) in sealedValues)
         {
             var key = await after.FindAsync(subject, CancellationToken.None);

@@ -8,6 +8,7 @@ using System.Text.Json;
 using Charte.Applications;
 using Charte.Hosting;
 using Charte.Keys;
+using Charte.Ledger;
 using Charte.Storage;
 using Microsoft.Extensions.Time.Testing;
 
@@ -26,6 +27,7 @@ public abstract class CrashTests(StoreKind kind) : IDisposable
         await using var store = await TestStore.CreateAsync(kind);
         var keyFile = Path.Combine(_folder, "master.key");
         MasterKeys.Create(TimeProvider.System).Save(keyFile);
+        SigningKeys.CreateIfMissing(SigningKeys.FolderFor(keyFile), "Secufor", TimeProvider.System);
         await CharteServer.MigrateAsync(store.Location, CancellationToken.None);
         var (key, _) = await AppsCommand.AddAsync(CharteDb.Factory(store.Location), "writer", ["customer_management"], new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddYears(56)), CancellationToken.None);
         var acknowledged = new ConcurrentBag<(Guid Subject, string Value)>();

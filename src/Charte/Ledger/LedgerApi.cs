@@ -1,0 +1,90 @@
+using System.Text;
+using Charte.Hosting;
+using Charte.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Charte.Ledger;
+
+public sealed record CheckpointOutput(long Size, string Root, string Note, string Timestamp, DateTimeOffset CreatedAt, string VerifierKey);
+
+public sealed record InclusionOutput(long Entry, string EntryJson, long LeafIndex, string LeafHash, long TreeSize, IReadOnlyList<string> Proof, string Checkpoint);
+
+public sealed record ConsistencyOutput(long From, long To, IReadOnlyList<string> Proof);
+
+/// <summary>The ledger over the API: the latest checkpoint, inclusion proofs for entries, consistency proofs between sizes.</summary>
+public static class LedgerApi
+{
+    public static RouteGroupBuilder MapLedger(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1/ledger").WithTags("Ledger");
+        api.MapGet("/checkpoint", LatestAsync).WithSummary("The latest signed checkpoint (C2SP signed note) and its RFC 3161 timestamp token");
+        api.MapGet("/entries/{id:long}/proof", InclusionAsync)
+            .WithSummary("The inclusion proof of a journal entry (the index a write returned) in the tree of a checkpoint (default: the latest)");
+        api.MapGet("/consistency", ConsistencyAsync).WithSummary("The consistency proof between two checkpointed tree sizes");
+        return api;
+    }
+
+    internal static async Task<Results<Ok<CheckpointOutput>, ProblemHttpResult>> LatestAsync(StoreLocation store, SigningKeys keys, LedgerOptions options, CancellationToken cancellationToken)
+    {
+        await using var connection = await Sql.OpenAsync(store, cancellationToken);
+        var latest = (await LedgerStore.CheckpointsAsync(connection, cancellationToken, latestOnly: true)).FirstOrDefault();
+        return latest is null ? NoCheckpoint() : TypedResults.Ok(Output(latest, keys, options));
+    }
+
+    internal static async Task<Results<Ok<InclusionOutput>, ProblemHttpResult>> InclusionAsync(long id, long? size, StoreLocation store, CancellationToken cancellationToken)
+    {
+        await using var connection = await Sql.OpenAsync(store, cancellationToken);
+        var checkpoints = await LedgerStore.CheckpointsAsync(connection, cancellationToken);
+        var checkpoint = size is { } wanted ? checkpoints.FirstOrDefault(c => c.Size == wanted) : checkpoints.LastOrDefault();
+        if (checkpoint is null)
+        {
+            return size is null ? NoCheckpoint() : Problems.Of(StatusCodes.Status404NotFound, "checkpoint-not-found", "No checkpoint of that size", $"no checkpoint has tree size {size}; ask /api/v1/ledger/checkpoint for the latest");
+        }
+
+        var leaf = await LedgerStore.LeafOfAsync(connection, id, cancellationToken);
+        if (leaf is null || leaf.Value.Index >= checkpoint.Size)
+        {
+            return Problems.Of(StatusCodes.Status409Conflict, "not-yet-in-ledger", "The entry is not covered by a checkpoint yet",
+                $"entry {id} is not yet in a signed checkpoint (checkpoints are made every few seconds); ask again shortly", new Dictionary<string, object?> { ["retryAfterSeconds"] = 10 });
+        }
+
+        var (index, hash) = leaf.Value;
+        var proof = await LedgerStore.WithNodesAsync(connection, node => Merkle.InclusionProof(index, checkpoint.Size, node), cancellationToken);
+        var entry = await EntryJsonAsync(connection, id, cancellationToken);
+        return TypedResults.Ok(new InclusionOutput(id, entry, index, Convert.ToBase64String(hash), checkpoint.Size, [.. proof.Select(Convert.ToBase64String)], checkpoint.Note));
+    }
+
+    internal static async Task<Results<Ok<ConsistencyOutput>, ProblemHttpResult>> ConsistencyAsync(long? from, long? to, StoreLocation store, CancellationToken cancellationToken)
+    {
+        if (from is not { } first || to is not { } second || first < 1 || first > second)
+        {
+            return Problems.Invalid("invalid-range", "give ?from=A&to=B with 1 ≤ A ≤ B, two checkpointed tree sizes");
+        }
+
+        await using var connection = await Sql.OpenAsync(store, cancellationToken);
+        var sizes = (await LedgerStore.CheckpointsAsync(connection, cancellationToken)).Select(c => c.Size).ToHashSet();
+        if (!sizes.Contains(first) || !sizes.Contains(second))
+        {
+            return Problems.Of(StatusCodes.Status404NotFound, "checkpoint-not-found", "No checkpoint of that size", $"both sizes must be checkpointed; checkpointed sizes include {string.Join(", ", sizes.Order().TakeLast(5))}");
+        }
+
+        var proof = await LedgerStore.WithNodesAsync(connection, node => Merkle.ConsistencyProof(first, second, node), cancellationToken);
+        return TypedResults.Ok(new ConsistencyOutput(first, second, [.. proof.Select(Convert.ToBase64String)]));
+    }
+
+    internal static CheckpointOutput Output(StoredCheckpoint checkpoint, SigningKeys keys, LedgerOptions options) =>
+        new(checkpoint.Size, Convert.ToBase64String(checkpoint.Root), checkpoint.Note, Convert.ToBase64String(checkpoint.Token),
+            new DateTimeOffset(checkpoint.CreatedAt, TimeSpan.Zero), keys.VerifierKey(options.Origin));
+
+    private static async Task<string> EntryJsonAsync(System.Data.Common.DbConnection connection, long id, CancellationToken cancellationToken)
+    {
+        await using var command = Sql.Command(connection, "SELECT j.id, j.at, j.actor, j.action, j.subject, j.purpose, j.outcome, j.detail FROM journal j WHERE j.id = @id");
+        command.Add("@id", id);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return Encoding.UTF8.GetString(LedgerEntry.Canonical(LedgerStore.ReadEntry(reader, 0)));
+    }
+
+    private static ProblemHttpResult NoCheckpoint() =>
+        Problems.Of(StatusCodes.Status404NotFound, "no-checkpoint", "No checkpoint yet", "the ledger has signed no checkpoint yet; one is made every few seconds once entries exist");
+}

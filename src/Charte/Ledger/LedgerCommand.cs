@@ -1,0 +1,233 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Charte.Cli;
+using Charte.Journal;
+using Charte.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+using NSec.Cryptography;
+
+namespace Charte.Ledger;
+
+/// <summary><c>charte ledger verify|export|checkpoint</c> and <c>charte seal</c>.</summary>
+internal static class LedgerCommand
+{
+    public static Command Create(TimeProvider clock)
+    {
+        var store = new StoreOptions();
+        var verify = new Command("verify", "Recompute the tree from the stored entries and check every checkpoint's root, signature, timestamp and consistency; name the first entry that does not match.");
+        store.AddTo(verify, charter: false);
+        verify.SetAction(async (result, cancellationToken) =>
+        {
+            var (location, signing) = Resolve(store, result);
+            if (location is null || signing is null)
+            {
+                return CharteCommand.Usage;
+            }
+
+            using (signing)
+            {
+                var report = await LedgerVerifier.VerifyAsync(location, signing.LogPublicKey.Export(KeyBlobFormat.RawPublicKey), signing.Ca, cancellationToken);
+                (report.Valid ? result.InvocationConfiguration.Output : result.InvocationConfiguration.Error).WriteLine(LedgerVerifier.Describe(report));
+                return report.Valid ? CharteCommand.Success : CharteCommand.Findings;
+            }
+        });
+
+        var checkpoint = new Command("checkpoint", "Sequence every pending entry now, then sign and timestamp a checkpoint if the tree grew.");
+        store.AddTo(checkpoint);
+        checkpoint.SetAction(async (result, cancellationToken) =>
+        {
+            var configuration = StoreOptions.Configuration();
+            var (location, signing) = Resolve(store, result);
+            var charter = signing is null ? null : store.ResolveCharter(result, configuration, clock, result.InvocationConfiguration.Error);
+            if (location is null || signing is null || charter is null)
+            {
+                return CharteCommand.Usage;
+            }
+
+            using (signing)
+            {
+                var sequencer = new Sequencer(location, signing, new BuiltInTimestampAuthority(signing.Tsa, clock),
+                    new LedgerOptions { Origin = configuration["Charte:Ledger:Origin"] ?? LedgerOptions.DefaultOrigin(charter.Organisation.Name) }, clock, NullLogger<Sequencer>.Instance);
+                var added = await sequencer.IntegrateAsync(cancellationToken);
+                var made = await sequencer.CheckpointAsync(cancellationToken);
+                result.InvocationConfiguration.Output.WriteLine(made is null
+                    ? $"{added} entries sequenced; the latest checkpoint already covers the whole tree"
+                    : $"{added} entries sequenced; checkpoint of size {made.Size} signed and timestamped:\n{made.Note}");
+                return CharteCommand.Success;
+            }
+        });
+
+        var folder = new Argument<string>("DIR") { Description = "An empty or new folder" };
+        var export = new Command("export", "Write the entries, checkpoints, timestamps, public keys and consistency proofs to DIR, in the formats of docs/LEDGER.md.") { folder };
+        store.AddTo(export, charter: false);
+        export.SetAction(async (result, cancellationToken) =>
+        {
+            var (location, signing) = Resolve(store, result);
+            if (location is null || signing is null)
+            {
+                return CharteCommand.Usage;
+            }
+
+            using (signing)
+            {
+                var dir = result.GetValue(folder)!;
+                if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
+                {
+                    result.InvocationConfiguration.Error.WriteLine($"charte: {dir} is not empty; export into a new folder");
+                    return CharteCommand.Usage;
+                }
+
+                var (entries, checkpoints) = await LedgerExport.WriteAsync(location, signing, dir, cancellationToken);
+                result.InvocationConfiguration.Output.WriteLine($"{dir}: {entries} entries, {checkpoints} checkpoints with their timestamps, public keys and consistency proofs (see README.md there)");
+                return CharteCommand.Success;
+            }
+        });
+
+        return new Command("ledger", "The tamper-evident ledger: verify it, export it for an outside verifier, make a checkpoint now.") { verify, export, checkpoint };
+    }
+
+    public static Command Seal(TimeProvider clock)
+    {
+        var store = new StoreOptions();
+        var files = new Argument<string[]>("FILE") { Arity = ArgumentArity.OneOrMore, Description = "The files to seal" };
+        var output = new Option<string>("--out") { Description = "Where to write manifest.txt and manifest.txt.p7s (default: the current folder)", DefaultValueFactory = _ => "." };
+        var command = new Command("seal", "Seal evidence: a SHA-256 manifest of the files and a detached CMS signature by the organisation's seal certificate, timestamped (verifiable with openssl cms -verify); journaled.") { files, output };
+        store.AddTo(command, charter: false);
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var error = result.InvocationConfiguration.Error;
+            var (location, signing) = Resolve(store, result);
+            if (location is null || signing is null)
+            {
+                return CharteCommand.Usage;
+            }
+
+            using (signing)
+            {
+                var digests = new List<(string, byte[])>();
+                foreach (var file in result.GetValue(files)!)
+                {
+                    if (!File.Exists(file))
+                    {
+                        error.WriteLine($"charte: {file}: no such file");
+                        return CharteCommand.Usage;
+                    }
+
+                    await using var stream = File.OpenRead(file);
+                    digests.Add((Path.GetFileName(file), await SHA256.HashDataAsync(stream, cancellationToken)));
+                }
+
+                if (digests.Select(d => d.Item1).Distinct(StringComparer.Ordinal).Count() != digests.Count)
+                {
+                    error.WriteLine("charte: two files have the same name; a manifest names each file once");
+                    return CharteCommand.Usage;
+                }
+
+                var sealedBundle = await Seals.SealAsync(Seals.Manifest(digests), signing.Seal, new BuiltInTimestampAuthority(signing.Tsa, clock), clock, cancellationToken);
+                var dir = result.GetValue(output)!;
+                Directory.CreateDirectory(dir);
+                await File.WriteAllBytesAsync(Path.Combine(dir, "manifest.txt"), sealedBundle.Manifest, cancellationToken);
+                await File.WriteAllBytesAsync(Path.Combine(dir, "manifest.txt.p7s"), sealedBundle.Signature, cancellationToken);
+                var entry = await JournalAsync(location, clock, $"{digests.Count} files; manifest sha256 {sealedBundle.ManifestSha256}", cancellationToken);
+                result.InvocationConfiguration.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{Path.Combine(dir, "manifest.txt")} and its seal manifest.txt.p7s: {digests.Count} files, journal entry {entry}.\nCheck with: openssl cms -verify -binary -inform DER -in manifest.txt.p7s -content manifest.txt -CAfile ca.crt -purpose any"));
+                return CharteCommand.Success;
+            }
+        });
+        return command;
+    }
+
+    private static async Task<long> JournalAsync(StoreLocation store, TimeProvider clock, string detail, CancellationToken cancellationToken)
+    {
+        await using var db = await CharteDb.Factory(store).CreateDbContextAsync(cancellationToken);
+        var entry = new JournalEntry { At = clock.GetUtcNow().UtcDateTime, Actor = "cli", Action = "evidence.seal", Outcome = "ok", Detail = detail };
+        db.Journal.Add(entry);
+        await db.SaveChangesAsync(cancellationToken);
+        return entry.Id;
+    }
+
+    private static (StoreLocation? Store, SigningKeys? Signing) Resolve(StoreOptions store, ParseResult result)
+    {
+        var configuration = StoreOptions.Configuration();
+        var error = result.InvocationConfiguration.Error;
+        var location = store.ResolveStore(result, configuration, error);
+        return (location, location is null ? null : store.ResolveSigning(result, configuration, error));
+    }
+}
+
+/// <summary>The export folder of docs/LEDGER.md.</summary>
+internal static class LedgerExport
+{
+    public static async Task<(long Entries, int Checkpoints)> WriteAsync(StoreLocation store, SigningKeys signing, string dir, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.Combine(dir, "checkpoints"));
+        Directory.CreateDirectory(Path.Combine(dir, "keys"));
+        Directory.CreateDirectory(Path.Combine(dir, "proofs"));
+        await using var connection = await Sql.OpenAsync(store, cancellationToken);
+        var checkpoints = await LedgerStore.CheckpointsAsync(connection, cancellationToken);
+        var last = checkpoints.LastOrDefault()?.Size ?? 0;
+        long entries = 0;
+        await using (var file = File.Create(Path.Combine(dir, "entries.jsonl")))
+        await using (var leaves = await Sql.OpenAsync(store, cancellationToken))
+        {
+            await foreach (var leaf in LedgerStore.LeavesAsync(leaves, cancellationToken))
+            {
+                if (leaf.Index >= last || leaf.Entry is null)
+                {
+                    break;
+                }
+
+                await file.WriteAsync(LedgerEntry.Canonical(leaf.Entry), cancellationToken);
+                file.WriteByte((byte)'\n');
+                entries++;
+            }
+        }
+
+        var origin = checkpoints.FirstOrDefault()?.Note.Split('\n', 2)[0] ?? "";
+        StoredCheckpoint? previous = null;
+        foreach (var checkpoint in checkpoints)
+        {
+            var name = checkpoint.Size.ToString(CultureInfo.InvariantCulture);
+            await File.WriteAllTextAsync(Path.Combine(dir, "checkpoints", name + ".note"), checkpoint.Note, cancellationToken);
+            await File.WriteAllTextAsync(Path.Combine(dir, "checkpoints", name + ".body"), checkpoint.Note[..(checkpoint.Note.IndexOf("\n\n", StringComparison.Ordinal) + 1)], cancellationToken);
+            await File.WriteAllBytesAsync(Path.Combine(dir, "checkpoints", name + ".tsr"), checkpoint.Token, cancellationToken);
+            if (previous is not null)
+            {
+                var proof = await LedgerStore.WithNodesAsync(connection, node => Merkle.ConsistencyProof(previous.Size, checkpoint.Size, node), cancellationToken);
+                await File.WriteAllLinesAsync(Path.Combine(dir, "proofs", $"consistency-{previous.Size}-{checkpoint.Size}.txt"), proof.Select(Convert.ToBase64String), cancellationToken);
+            }
+
+            previous = checkpoint;
+        }
+
+        var publicKey = signing.LogPublicKey.Export(KeyBlobFormat.RawPublicKey);
+        await File.WriteAllTextAsync(Path.Combine(dir, "keys", "log.vkey"), Checkpoints.VerifierKey(origin, publicKey) + "\n", cancellationToken);
+        await File.WriteAllBytesAsync(Path.Combine(dir, "keys", "log.pub.pem"), signing.LogPublicKey.Export(KeyBlobFormat.PkixPublicKeyText), cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(dir, "keys", "ca.crt"), signing.Ca.ExportCertificatePem(), cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(dir, "keys", "tsa.crt"), signing.Tsa.ExportCertificatePem(), cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(dir, "keys", "seal.crt"), signing.Seal.ExportCertificatePem(), cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(dir, "README.md"), Readme.Replace("{origin}", origin, StringComparison.Ordinal), Encoding.UTF8, cancellationToken);
+        return (entries, checkpoints.Count);
+    }
+
+    private const string Readme = """
+        # Ledger export of {origin}
+
+        Formats: docs/LEDGER.md of Charte. In short:
+
+        - `entries.jsonl`: one entry per line, in tree order; each line's bytes (without the newline) are the entry.
+          Leaf hash = SHA-256(0x00 ‖ line). Node hash = SHA-256(0x01 ‖ left ‖ right). RFC 9162 §2.1.
+        - `checkpoints/N.note`: the C2SP signed note of the tree of N entries; `N.body` its signed text;
+          `N.tsr`: the RFC 3161 timestamp token (DER) over SHA-256 of `N.body`.
+        - `keys/log.vkey` (C2SP verifier key), `keys/log.pub.pem` (Ed25519, SPKI), `keys/ca.crt`, `keys/tsa.crt`, `keys/seal.crt`.
+        - `proofs/consistency-A-B.txt`: RFC 9162 consistency proof between consecutive checkpoints, base64 per line.
+
+        Check a timestamp:
+            openssl ts -verify -data checkpoints/N.body -in checkpoints/N.tsr -token_in -CAfile keys/ca.crt -untrusted keys/tsa.crt
+        Check a checkpoint signature: the last line of N.note is "— ORIGIN base64(keyid(4) ‖ signature(64))";
+        the signature is Ed25519 by keys/log.pub.pem over the bytes of N.body.
+
+        """;
+}

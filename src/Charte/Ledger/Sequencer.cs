@@ -1,0 +1,267 @@
+using System.Data.Common;
+using System.Security.Cryptography;
+using System.Text;
+using Charte.Storage;
+using Npgsql;
+
+namespace Charte.Ledger;
+
+public sealed record LedgerOptions
+{
+    /// <summary>The log's name in its checkpoints (C2SP origin), and the name of its key.</summary>
+    public required string Origin { get; init; }
+
+    /// <summary>How often a new checkpoint is signed and stamped when the tree has grown.</summary>
+    public TimeSpan CheckpointEvery { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long the sequencer rests when nothing is pending.</summary>
+    public TimeSpan Idle { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    public int BatchSize { get; init; } = 4096;
+
+    /// <summary>
+    /// On PostgreSQL, entry ids come from a sequence and concurrent transactions may commit out of order: the sequencer
+    /// looks this many ids back for entries that committed late.
+    /// </summary>
+    public long LateCommitWindow { get; init; } = 10_000;
+
+    public static string DefaultOrigin(string organisation)
+    {
+        var slug = new StringBuilder();
+        foreach (var c in organisation.Normalize(NormalizationForm.FormD))
+        {
+            if (char.IsAsciiLetterOrDigit(c))
+            {
+                slug.Append(char.ToLowerInvariant(c));
+            }
+            else if (slug.Length > 0 && slug[^1] != '-' && (c == ' ' || c == '-' || c == '.'))
+            {
+                slug.Append('-');
+            }
+        }
+
+        return $"{slug.ToString().Trim('-')}.charte/ledger";
+    }
+}
+
+/// <summary>
+/// The one writer of the tree: integrates new journal entries in order and in batches (leaves and the perfect subtrees
+/// they complete, in one durable transaction), and signs and stamps checkpoints. On PostgreSQL several servers share
+/// the work through an advisory lock: one sequences, the others only append entries. A checkpoint is published only
+/// with its timestamp: when the authority fails, nothing is published and the next round tries again.
+/// </summary>
+public sealed partial class Sequencer(StoreLocation store, SigningKeys keys, ITimestampAuthority timestamps, LedgerOptions options, TimeProvider clock, ILogger<Sequencer> log)
+    : BackgroundService
+{
+    /// <summary>The advisory lock key of the sequencer: "charte" + 1.</summary>
+    public const long LockKey = 0x6368617274650001;
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private CompactRange? _range;
+    private long _lastEntryId;
+    private long _lastCheckpointTicks;
+
+    public LedgerOptions Options => options;
+
+    /// <summary>Integrates every pending entry; returns how many.</summary>
+    public async Task<int> IntegrateAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var total = 0;
+            while (true)
+            {
+                var added = await IntegrateBatchAsync(cancellationToken);
+                total += added;
+                if (added < options.BatchSize)
+                {
+                    return total;
+                }
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<int> IntegrateBatchAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await Sql.OpenAsync(store, cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var size = await LedgerStore.SizeAsync(connection, transaction, cancellationToken);
+        if (_range is null || _range.Size != size)
+        {
+            // First round, or another sequencer moved the tree: resume from what is stored.
+            _range = await LoadAsync(connection, transaction, size, cancellationToken);
+            _lastEntryId = await LedgerStore.LastEntryIdAsync(connection, transaction, cancellationToken);
+        }
+
+        var above = store.Provider == StoreProvider.PostgreSql ? Math.Max(0, _lastEntryId - options.LateCommitWindow) : _lastEntryId;
+        var pending = await LedgerStore.PendingAsync(connection, transaction, above, options.BatchSize, cancellationToken);
+        if (pending.Count == 0)
+        {
+            return 0;
+        }
+
+        var working = _range.Clone();
+        var leaves = new List<(long, long, byte[])>(pending.Count);
+        var nodes = new List<(int, long, byte[])>(pending.Count);
+        foreach (var entry in pending)
+        {
+            var hash = Merkle.LeafHash(LedgerEntry.Canonical(entry));
+            leaves.Add((working.Size, entry.Id, hash));
+            working.Append(hash, (level, index, node) => nodes.Add((level, index, node)));
+        }
+
+        try
+        {
+            await LedgerStore.AppendAsync(connection, transaction, leaves, nodes, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch (DbException e)
+        {
+            // Another sequencer won the race for these indexes: start again from what it stored.
+            SequencingConflict(log, e);
+            _range = null;
+            return 0;
+        }
+
+        _range = working;
+        _lastEntryId = Math.Max(_lastEntryId, pending[^1].Id);
+        return pending.Count;
+    }
+
+    private static async Task<CompactRange> LoadAsync(DbConnection connection, DbTransaction transaction, long size, CancellationToken cancellationToken)
+    {
+        var edge = CompactRange.Edge(size).ToList();
+        var nodes = await LedgerStore.NodesAsync(connection, transaction, edge, cancellationToken);
+        return new CompactRange(size, edge.Select(e => nodes.TryGetValue(e, out var hash)
+            ? hash
+            : throw new InvalidOperationException($"the ledger's stored tree is incomplete: no hash for the subtree at level {e.Level}, index {e.Index}")));
+    }
+
+    /// <summary>
+    /// Signs and stamps a checkpoint of the integrated tree when it has grown since the last one, after checking that
+    /// it is consistent with the last one. Returns null when there is nothing new; throws when the authority fails.
+    /// </summary>
+    public async Task<StoredCheckpoint?> CheckpointAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var connection = await Sql.OpenAsync(store, cancellationToken);
+            var size = await LedgerStore.SizeAsync(connection, null, cancellationToken);
+            var last = (await LedgerStore.CheckpointsAsync(connection, cancellationToken, latestOnly: true)).FirstOrDefault();
+            if (size == 0 || (last is not null && last.Size >= size))
+            {
+                return null;
+            }
+
+            var root = await LedgerStore.WithNodesAsync(connection, node => Merkle.RangeHash(0, size, node), cancellationToken);
+            if (last is not null)
+            {
+                var proof = await LedgerStore.WithNodesAsync(connection, node => Merkle.ConsistencyProof(last.Size, size, node), cancellationToken);
+                if (!Merkle.VerifyConsistency(last.Size, size, last.Root, root, proof))
+                {
+                    throw new InvalidOperationException($"the stored tree of {size} leaves is not consistent with the last checkpoint ({last.Size} leaves): refusing to sign; run `charte ledger verify`");
+                }
+            }
+
+            var checkpoint = new Checkpoint(options.Origin, size, root);
+            var note = Checkpoints.Sign(checkpoint, keys.LogKey);
+            var token = await timestamps.StampAsync(SHA256.HashData(Encoding.UTF8.GetBytes(checkpoint.Body)), cancellationToken);
+            var stored = new StoredCheckpoint(size, root, note, token, clock.GetUtcNow().UtcDateTime);
+            await LedgerStore.InsertCheckpointAsync(connection, stored, cancellationToken);
+            _lastCheckpointTicks = clock.GetTimestamp();
+            return stored;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var leadership = await LeadAsync(stoppingToken);
+                if (leadership is null && store.Provider == StoreProvider.PostgreSql)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), clock, stoppingToken);
+                    continue;
+                }
+
+                while (!stoppingToken.IsCancellationRequested)
+                {
+                    var added = await IntegrateAsync(stoppingToken);
+                    if (clock.GetElapsedTime(_lastCheckpointTicks) >= options.CheckpointEvery)
+                    {
+                        await TryCheckpointAsync(stoppingToken);
+                    }
+
+                    if (added == 0)
+                    {
+                        await Task.Delay(options.Idle, clock, stoppingToken);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is DbException or InvalidOperationException)
+            {
+                SequencerFailed(log, e);
+                _range = null;
+                await Task.Delay(TimeSpan.FromSeconds(1), clock, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+    }
+
+    private async Task TryCheckpointAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await CheckpointAsync(cancellationToken);
+        }
+        catch (TimestampUnavailableException e)
+        {
+            // Fail closed: no checkpoint without its timestamp. The next round tries again.
+            TimestampFailed(log, e);
+            _lastCheckpointTicks = clock.GetTimestamp();
+        }
+    }
+
+    /// <summary>On PostgreSQL, a session holding the sequencer's advisory lock, or null when another server holds it.</summary>
+    private async Task<NpgsqlConnection?> LeadAsync(CancellationToken cancellationToken)
+    {
+        if (store.Provider != StoreProvider.PostgreSql)
+        {
+            return null;
+        }
+
+        var connection = (NpgsqlConnection)await Sql.OpenAsync(store, cancellationToken);
+        await using var command = new NpgsqlCommand($"SELECT pg_try_advisory_lock({LockKey})", connection);
+        if (await command.ExecuteScalarAsync(cancellationToken) is true)
+        {
+            return connection;
+        }
+
+        await connection.DisposeAsync();
+        return null;
+    }
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Another sequencer appended the same leaves; resuming from the stored tree")]
+    private static partial void SequencingConflict(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Error, Message = "The ledger sequencer failed; retrying")]
+    private static partial void SequencerFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "No timestamp for the checkpoint; nothing published, retrying at the next round")]
+    private static partial void TimestampFailed(ILogger logger, Exception exception);
+}

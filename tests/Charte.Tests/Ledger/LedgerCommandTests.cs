@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Text;
+using Charte.Cli;
+
+namespace Charte.Ledger;
+
+/// <summary>
+/// The command line end to end on SQLite: development keys, a seal, a checkpoint, verification, an export; and the
+/// outside tools an auditor would use accept what Charte wrote: <c>openssl ts -verify</c> for the checkpoints'
+/// timestamps, <c>openssl pkeyutl</c> for their Ed25519 signatures, <c>openssl cms -verify</c> for the seal, and a
+/// few lines of Python, knowing only RFC 9162, for the tree.
+/// </summary>
+public sealed class LedgerCommandTests : CliTest
+{
+    [Fact]
+    public async Task SealCheckpointVerifyExport_AndOutsideToolsAcceptWhatCharteWrote()
+    {
+        var keys = Path.Combine(Folder, "master.key");
+        var store = "sqlite:" + Path.Combine(Folder, "charte.db");
+        var charter = Path.Combine(AppContext.BaseDirectory, "examples", "secufor.charte.yaml");
+        var ca = Path.Combine(Folder, "signing", "ca.crt");
+        Assert.Equal(0, (await RunAsync("keys", "init", "--keys", keys, "--organisation", "Secufor")).Exit);
+        Assert.Equal(0, (await RunAsync("db", "migrate", "--store", store)).Exit);
+        var evidence = Path.Combine(Folder, "contract.pdf");
+        await File.WriteAllBytesAsync(evidence, Encoding.ASCII.GetBytes("%PDF-1.7 a signed contract"));
+
+        var sealedBy = await RunAsync("seal", evidence, "--out", Path.Combine(Folder, "sealed"), "--store", store, "--keys", keys);
+        var checkpoint = await RunAsync("ledger", "checkpoint", "--store", store, "--keys", keys, "--charter", charter);
+        var verified = await RunAsync("ledger", "verify", "--store", store, "--keys", keys);
+        var export = Path.Combine(Folder, "export");
+        var exported = await RunAsync("ledger", "export", export, "--store", store, "--keys", keys);
+
+        Assert.True(sealedBy.Exit == 0, sealedBy.Err);
+        Assert.True(checkpoint.Exit == 0, checkpoint.Err);
+        Assert.True(verified.Exit == 0, verified.Err);
+        Assert.Contains("ledger verified: 1 entries", verified.Out, StringComparison.Ordinal);
+        Assert.True(exported.Exit == 0, exported.Err);
+
+        var manifest = Path.Combine(Folder, "sealed", "manifest.txt");
+        var seal = Path.Combine(Folder, "sealed", "manifest.txt.p7s");
+        await OpensslAsync(0, "cms", "-verify", "-binary", "-inform", "DER", "-in", seal, "-content", manifest, "-CAfile", ca, "-purpose", "any", "-out", "/dev/null");
+        await OpensslAsync(0, "ts", "-verify", "-data", Path.Combine(export, "checkpoints", "1.body"), "-in", Path.Combine(export, "checkpoints", "1.tsr"), "-token_in",
+            "-CAfile", Path.Combine(export, "keys", "ca.crt"), "-untrusted", Path.Combine(export, "keys", "tsa.crt"));
+
+        var note = await File.ReadAllTextAsync(Path.Combine(export, "checkpoints", "1.note"));
+        var signature = Convert.FromBase64String(note.TrimEnd('\n').Split('\n')[^1].Split(' ')[^1])[4..];
+        var signatureFile = Path.Combine(Folder, "checkpoint.sig");
+        await File.WriteAllBytesAsync(signatureFile, signature);
+        await OpensslAsync(0, "pkeyutl", "-verify", "-pubin", "-inkey", Path.Combine(export, "keys", "log.pub.pem"), "-rawin",
+            "-in", Path.Combine(export, "checkpoints", "1.body"), "-sigfile", signatureFile);
+        Assert.Equal("ok\n", await RunProcessAsync(0, "python3", Path.Combine(AppContext.BaseDirectory, "Ledger", "verify_export.py"), export));
+
+        // A changed manifest no longer verifies, and neither does a changed checkpoint text.
+        await File.AppendAllTextAsync(manifest, "0000  forged.pdf\n");
+        await OpensslAsync(1, "cms", "-verify", "-binary", "-inform", "DER", "-in", seal, "-content", manifest, "-CAfile", ca, "-purpose", "any", "-out", "/dev/null");
+        await File.WriteAllTextAsync(Path.Combine(export, "checkpoints", "1.body"), note.Split("\n\n")[0].Replace("\n1\n", "\n2\n", StringComparison.Ordinal) + "\n");
+        await OpensslAsync(1, "ts", "-verify", "-data", Path.Combine(export, "checkpoints", "1.body"), "-in", Path.Combine(export, "checkpoints", "1.tsr"), "-token_in",
+            "-CAfile", Path.Combine(export, "keys", "ca.crt"), "-untrusted", Path.Combine(export, "keys", "tsa.crt"));
+    }
+
+    private static Task OpensslAsync(int expected, params string[] args) => RunProcessAsync(expected, "openssl", args);
+
+    private static async Task<string> RunProcessAsync(int expected, string program, params string[] args)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in args)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(expected == 0 ? process.ExitCode == 0 : process.ExitCode != 0,
+            $"{program} {string.Join(' ', args)} exited {process.ExitCode}: {await output} {await error}");
+        return await output;
+    }
+}

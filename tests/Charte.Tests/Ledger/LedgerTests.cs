@@ -1,0 +1,151 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Charte.Hosting;
+using Charte.Storage;
+using Charte.Vault;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using NSec.Cryptography;
+
+namespace Charte.Ledger;
+
+/// <summary>The ledger over a real server, the same suite on SQLite and on PostgreSQL.</summary>
+public abstract class LedgerTests(StoreKind kind)
+{
+    private const string Customers = "customer_management";
+
+    private static byte[] LogKey => TestHost.Signing.LogPublicKey.Export(KeyBlobFormat.RawPublicKey);
+
+    [Fact]
+    public async Task EveryWriteAndRead_IsInTheLedger_WithAnInclusionProofThatVerifiesAgainstTheSignedCheckpoint()
+    {
+        await using var host = await TestHost.StartAsync(kind);
+        var app = await host.ClientAsync(Customers);
+        var subject = await VaultApiTests.CreateSubjectAsync(app);
+        var written = await (await app.PutAsJsonAsync($"/api/v1/subjects/{subject}/records", VaultApiTests.Records(Customers, ("contact.email", "a@demo.invalid"))))
+            .Content.ReadFromJsonAsync<JsonElement>();
+        var read = await VaultApiTests.ReadAsync(app, subject, Customers);
+
+        var early = await app.GetAsync($"/api/v1/ledger/entries/{written.GetProperty("journal").GetInt64()}/proof");
+        await host.Sequencer.IntegrateAsync(CancellationToken.None);
+        await host.Sequencer.CheckpointAsync(CancellationToken.None);
+        var checkpoint = await app.GetFromJsonAsync<JsonElement>("/api/v1/ledger/checkpoint");
+
+        Assert.Contains(early.StatusCode, new[] { HttpStatusCode.NotFound, HttpStatusCode.Conflict });
+        var (signed, problem) = Checkpoints.Verify(checkpoint.GetProperty("note").GetString()!, host.Services.GetRequiredService<LedgerOptions>().Origin, LogKey);
+        Assert.True(signed is not null, problem);
+        foreach (var entry in new[] { written.GetProperty("journal").GetInt64(), read.GetProperty("journal").GetInt64() })
+        {
+            var proof = await app.GetFromJsonAsync<JsonElement>($"/api/v1/ledger/entries/{entry}/proof");
+            var leaf = Merkle.LeafHash(Encoding.UTF8.GetBytes(proof.GetProperty("entryJson").GetString()!));
+            var path = proof.GetProperty("proof").EnumerateArray().Select(p => Convert.FromBase64String(p.GetString()!)).ToList();
+            Assert.True(Merkle.VerifyInclusion(proof.GetProperty("leafIndex").GetInt64(), signed!.Size, leaf, path, signed.Root), $"entry {entry}");
+            Assert.DoesNotContain("a@demo.invalid", proof.GetProperty("entryJson").GetString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task TheJournal_IsAppendOnly_InTheDatabaseItself()
+    {
+        await using var host = await TestHost.StartAsync(kind);
+        var app = await host.ClientAsync(Customers);
+        await VaultApiTests.CreateSubjectAsync(app);
+
+        await using var connection = await Sql.OpenAsync(host.Store, CancellationToken.None);
+        foreach (var statement in new[] { "UPDATE journal SET actor = 'someone else'", "DELETE FROM journal" })
+        {
+            await using var command = Sql.Command(connection, statement);
+            var refused = await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => command.ExecuteNonQueryAsync());
+            Assert.Contains("append-only", refused.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("change one byte")]
+    [InlineData("delete one")]
+    [InlineData("swap two")]
+    [InlineData("rewrite and re-sign")]
+    public async Task Tampering_IsDetected_AndTheFirstAffectedEntryIsNamed(string tampering)
+    {
+        await using var host = await TestHost.StartAsync(kind);
+        var app = await host.ClientAsync(Customers);
+        for (var i = 0; i < 6; i++)
+        {
+            var subject = await VaultApiTests.CreateSubjectAsync(app, "customer", $"person{i}@demo.invalid");
+            await VaultApiTests.WriteAsync(app, subject, Customers, ("contact.email", $"person{i}@demo.invalid"));
+            await VaultApiTests.ReadAsync(app, subject, Customers);
+            if (i == 2)
+            {
+                await host.Sequencer.IntegrateAsync(CancellationToken.None);
+                await host.Sequencer.CheckpointAsync(CancellationToken.None);
+            }
+        }
+
+        await host.Sequencer.IntegrateAsync(CancellationToken.None);
+        await host.Sequencer.CheckpointAsync(CancellationToken.None);
+        Assert.True((await VerifyAsync(host)).Valid);
+
+        await using var connection = await Sql.OpenAsync(host.Store, CancellationToken.None);
+        var ids = new List<long>();
+        await foreach (var leaf in LedgerStore.LeavesAsync(connection, CancellationToken.None))
+        {
+            ids.Add(leaf.EntryId);
+        }
+
+        await using var open = await Sql.OpenAsync(host.Store, CancellationToken.None);
+        await ExecuteAsync(open, kind == StoreKind.Sqlite
+            ? string.Join(" ", new[] { "journal", "ledger_leaves", "ledger_nodes", "ledger_checkpoints" }.Select(t => $"DROP TRIGGER {t}_no_update; DROP TRIGGER {t}_no_delete;"))
+            : string.Join(" ", new[] { "journal", "ledger_leaves", "ledger_nodes", "ledger_checkpoints" }.Select(t => $"ALTER TABLE {t} DISABLE TRIGGER USER;")));
+        var victim = ids[7];
+        var other = ids[8];
+        string expected;
+        switch (tampering)
+        {
+            case "change one byte":
+                await ExecuteAsync(open, $"UPDATE journal SET outcome = 'ko' WHERE id = {victim}");
+                expected = $"entry {victim} (leaf 7) does not match its leaf hash";
+                break;
+            case "delete one":
+                await ExecuteAsync(open, $"DELETE FROM journal WHERE id = {victim}");
+                expected = $"entry {victim} (leaf 7) is missing from the journal";
+                break;
+            case "swap two":
+                await ExecuteAsync(open, $"""
+                    UPDATE journal SET action = CASE WHEN id = {victim} THEN (SELECT action FROM journal WHERE id = {other}) ELSE (SELECT action FROM journal WHERE id = {victim}) END
+                    WHERE id IN ({victim}, {other})
+                    """);
+                expected = $"entry {victim} (leaf 7) does not match its leaf hash";
+                break;
+            default:
+                // An operator with the database rewrites an entry, rebuilds the whole tree and signs it with a key of their own.
+                await ExecuteAsync(open, $"UPDATE journal SET outcome = 'ko' WHERE id = {victim}; DELETE FROM ledger_checkpoints; DELETE FROM ledger_nodes; DELETE FROM ledger_leaves;");
+                using (var forger = SigningKeys.CreateInMemory("Forger", TimeProvider.System))
+                {
+                    var sequencer = new Sequencer(host.Store, forger, new BuiltInTimestampAuthority(forger.Tsa, host.Clock), host.Sequencer.Options, host.Clock, NullLogger<Sequencer>.Instance);
+                    await sequencer.IntegrateAsync(CancellationToken.None);
+                    await sequencer.CheckpointAsync(CancellationToken.None);
+                }
+
+                expected = $"entries from entry {ids[0]} (leaf 0) on are covered by no valid checkpoint";
+                break;
+        }
+
+        var report = await VerifyAsync(host);
+        Assert.False(report.Valid);
+        Assert.Contains(expected, report.First!.Message, StringComparison.Ordinal);
+    }
+
+    private static Task<LedgerReport> VerifyAsync(TestHost host) => LedgerVerifier.VerifyAsync(host.Store, LogKey, TestHost.Signing.Ca, CancellationToken.None);
+
+    private static async Task ExecuteAsync(System.Data.Common.DbConnection connection, string sql)
+    {
+        await using var command = Sql.Command(connection, sql);
+        await command.ExecuteNonQueryAsync();
+    }
+}
+
+public sealed class LedgerOnSqlite() : LedgerTests(StoreKind.Sqlite);
+
+public sealed class LedgerOnPostgreSql() : LedgerTests(StoreKind.PostgreSql);
