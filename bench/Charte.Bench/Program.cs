@@ -11,6 +11,13 @@ if (args is ["vault", var store, var subjects, var work])
     return;
 }
 
+// "ledger STORE ENTRIES": append, sequencing and verification rates, as a Markdown section.
+if (args is ["ledger", var ledgerStore, var count])
+{
+    Console.Write(await LedgerBench.RunAsync(ledgerStore, int.Parse(count, System.Globalization.CultureInfo.InvariantCulture)));
+    return;
+}
+
 // Several launches and iterations; BenchmarkDotNet reports the median next to the floor's, from the same run.
 var config = DefaultConfig.Instance
     .AddJob(Job.Default.WithLaunchCount(3).WithWarmupCount(3).WithIterationCount(10))

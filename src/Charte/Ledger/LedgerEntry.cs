@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Charte.Journal;
 
@@ -15,7 +17,23 @@ public static class LedgerEntry
 
     public static byte[] Canonical(JournalEntry entry)
     {
-        using var buffer = new MemoryStream(256);
+        var buffer = new ArrayBufferWriter<byte>(256);
+        Write(entry, buffer);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The leaf hash of an entry, H(0x00 ‖ canonical bytes), without keeping the bytes.</summary>
+    public static byte[] LeafHash(JournalEntry entry, ArrayBufferWriter<byte> scratch)
+    {
+        scratch.ResetWrittenCount();
+        scratch.GetSpan(1)[0] = 0x00;
+        scratch.Advance(1);
+        Write(entry, scratch);
+        return SHA256.HashData(scratch.WrittenSpan);
+    }
+
+    private static void Write(JournalEntry entry, ArrayBufferWriter<byte> buffer)
+    {
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
@@ -30,8 +48,6 @@ public static class LedgerEntry
             Nullable(json, "detail", entry.Detail);
             json.WriteEndObject();
         }
-
-        return buffer.ToArray();
     }
 
     private static void Nullable(Utf8JsonWriter json, string name, string? value)

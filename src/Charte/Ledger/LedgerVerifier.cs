@@ -35,6 +35,7 @@ public static class LedgerVerifier
         var boundaries = checkpoints.Select(c => c.Size).Append(0).ToHashSet();
         var range = new CompactRange();
         var roots = new Dictionary<long, byte[]>();
+        var scratch = new System.Buffers.ArrayBufferWriter<byte>(512);
         await using (var leaves = await Sql.OpenAsync(store, cancellationToken))
         {
             await foreach (var leaf in LedgerStore.LeavesAsync(leaves, cancellationToken))
@@ -58,7 +59,7 @@ public static class LedgerVerifier
                 }
                 else
                 {
-                    hash = Merkle.LeafHash(LedgerEntry.Canonical(leaf.Entry));
+                    hash = LedgerEntry.LeafHash(leaf.Entry, scratch);
                     if (!hash.AsSpan().SequenceEqual(leaf.Hash))
                     {
                         problems.Add(new LedgerProblem(leaf.Index, $"entry {leaf.EntryId} (leaf {leaf.Index}) does not match its leaf hash: it was changed after it was sequenced"));

@@ -108,9 +108,10 @@ public sealed partial class Sequencer(StoreLocation store, SigningKeys keys, ITi
         var working = _range.Clone();
         var leaves = new List<(long, long, byte[])>(pending.Count);
         var nodes = new List<(int, long, byte[])>(pending.Count);
+        var scratch = new System.Buffers.ArrayBufferWriter<byte>(512);
         foreach (var entry in pending)
         {
-            var hash = Merkle.LeafHash(LedgerEntry.Canonical(entry));
+            var hash = LedgerEntry.LeafHash(entry, scratch);
             leaves.Add((working.Size, entry.Id, hash));
             working.Append(hash, (level, index, node) => nodes.Add((level, index, node)));
         }
