@@ -89,9 +89,9 @@ internal sealed class StoreOptions
         }
     }
 
-    public Charter? ResolveCharter(ParseResult result, IConfiguration configuration, TimeProvider clock, TextWriter error)
-    {
-        var path = result.GetValue(Charter) ?? configuration["Charte:Charter"] ?? DefaultCharter;
-        return CharterFile.Load(path, clock, error);
-    }
+    public string CharterPath(ParseResult result, IConfiguration configuration) =>
+        result.GetValue(Charter) ?? configuration["Charte:Charter"] ?? DefaultCharter;
+
+    public Charter? ResolveCharter(ParseResult result, IConfiguration configuration, TimeProvider clock, TextWriter error) =>
+        CharterFile.Load(CharterPath(result, configuration), clock, error);
 }

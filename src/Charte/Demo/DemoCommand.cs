@@ -135,6 +135,7 @@ internal static class DemoCommand
                 Store = store,
                 Keys = masters,
                 Signing = signing,
+                CharterSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(charterFile, cancellationToken))),
                 Urls = listen,
                 Clock = clock,
                 JsonLogs = false,

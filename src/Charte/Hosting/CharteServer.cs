@@ -22,6 +22,9 @@ public sealed record ServerSettings
     /// <summary>The ledger's origin and rhythm; by default named after the charter's organisation.</summary>
     public LedgerOptions? Ledger { get; init; }
 
+    /// <summary>SHA-256 of the charter file: a new value is journaled as a new charter version when the server starts.</summary>
+    public string? CharterSha256 { get; init; }
+
     /// <summary>An external RFC 3161 timestamp authority; by default the built-in one.</summary>
     public Uri? TimestampUrl { get; init; }
     public IReadOnlyList<string> Urls { get; init; } = ["http://127.0.0.1:5080"];
@@ -83,6 +86,7 @@ public static class CharteServer
             ? new HttpTimestampAuthority(new HttpClient { Timeout = TimeSpan.FromSeconds(10) }, tsa)
             : new BuiltInTimestampAuthority(settings.Signing.Tsa, settings.Clock));
         services.AddSingleton<Sequencer>();
+        services.AddHostedService(sp => new CharterVersions(sp.GetRequiredService<IDbContextFactory<CharteDb>>(), settings.Charter, settings.CharterSha256, settings.Clock));
         services.AddHostedService(sp => sp.GetRequiredService<Sequencer>());
         services.AddHostedService(sp => sp.GetRequiredService<JournalWriter>());
         services.Configure<VaultOptions>(builder.Configuration.GetSection("Charte:Vault"));
@@ -103,6 +107,7 @@ public static class CharteServer
         app.MapGet("/", () => TypedResults.Redirect("/api")).ExcludeFromDescription();
         app.MapVault();
         app.MapLedger();
+        app.MapSeals();
         return app;
     }
 

@@ -38,6 +38,7 @@ internal static class ServeCommand
                 Store = location!,
                 Keys = keys!,
                 Signing = signing!,
+                CharterSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(store.CharterPath(result, configuration), cancellationToken))),
                 TimestampUrl = configuration["Charte:Ledger:TimestampUrl"] is { Length: > 0 } tsa ? new Uri(tsa) : null,
                 Urls = Urls(result, urls, configuration),
                 Clock = clock,

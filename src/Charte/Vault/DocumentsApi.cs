@@ -28,31 +28,13 @@ public static partial class DocumentsApi
         Guid id, HttpRequest request, Caller caller, CharteDb db, PurposeView.Statements statements, SubjectKeys keys, JournalWriter journal, Charter charter, TimeProvider clock, IOptions<VaultOptions> options, CancellationToken cancellationToken)
     {
         var limit = options.Value.MaxDocumentBytes;
-        if (!request.HasFormContentType || !request.ContentType!.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        var (form, unread) = await Multipart.ReadAsync(request, limit, "send fields purpose, category and file as multipart/form-data", () => TooLarge(limit), cancellationToken);
+        if (unread is not null)
         {
-            return Problems.Of(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "multipart/form-data expected", "send fields purpose, category and file as multipart/form-data");
+            return unread;
         }
 
-        if (request.ContentLength > limit + 64 * 1024)
-        {
-            return TooLarge(limit);
-        }
-
-        IFormCollection form;
-        try
-        {
-            form = await request.ReadFormAsync(new Microsoft.AspNetCore.Http.Features.FormOptions { MultipartBodyLengthLimit = limit + 64 * 1024, ValueCountLimit = 16 }, cancellationToken);
-        }
-        catch (InvalidDataException)
-        {
-            return TooLarge(limit);
-        }
-        catch (IOException)
-        {
-            return Problems.BadRequest("the multipart body is malformed or ended early");
-        }
-
-        string purpose = form["purpose"].ToString(), category = form["category"].ToString(), source = form["source"].ToString() is { Length: > 0 } s ? s : "provided";
+        string purpose = form!["purpose"].ToString(), category = form["category"].ToString(), source = form["source"].ToString() is { Length: > 0 } s ? s : "provided";
         if (purpose.Length == 0 || category.Length == 0 || form.Files.Count != 1)
         {
             return Problems.Invalid("invalid-document", "send exactly one file, with the fields purpose and category");

@@ -149,3 +149,48 @@ public abstract class LedgerTests(StoreKind kind)
 public sealed class LedgerOnSqlite() : LedgerTests(StoreKind.Sqlite);
 
 public sealed class LedgerOnPostgreSql() : LedgerTests(StoreKind.PostgreSql);
+
+/// <summary>Sealing evidence over the API.</summary>
+public sealed class SealsApiTests
+{
+    [Fact]
+    public async Task ABundle_IsSealed_TheSealVerifies_AndItIsJournaled()
+    {
+        await using var host = await TestHost.StartAsync(StoreKind.Sqlite);
+        var app = await host.ClientAsync("customer_management");
+        using var form = new MultipartFormDataContent
+        {
+            { new ByteArrayContent(Encoding.ASCII.GetBytes("%PDF-1.7 contract")), "file", "contract.pdf" },
+            { new ByteArrayContent(Encoding.ASCII.GetBytes("consent given 2026-11-22")), "file", "consent.txt" },
+        };
+
+        var response = await app.PostAsync("/api/v1/seals", form);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var manifest = Encoding.UTF8.GetBytes(body.GetProperty("manifest").GetString()!);
+        var signature = Convert.FromBase64String(body.GetProperty("signature").GetString()!);
+        Assert.Equal(
+            $"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.ASCII.GetBytes("consent given 2026-11-22")))}  consent.txt\n" +
+            $"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.ASCII.GetBytes("%PDF-1.7 contract")))}  contract.pdf\n",
+            body.GetProperty("manifest").GetString());
+        Assert.Null(Seals.Verify(manifest, signature, TestHost.Signing.Ca));
+        Assert.NotNull(Seals.Verify([.. manifest, .. "x"u8.ToArray()], signature, TestHost.Signing.Ca));
+
+        await host.Sequencer.IntegrateAsync(CancellationToken.None);
+        await host.Sequencer.CheckpointAsync(CancellationToken.None);
+        var proof = await app.GetFromJsonAsync<JsonElement>($"/api/v1/ledger/entries/{body.GetProperty("journal").GetInt64()}/proof");
+        Assert.Contains("evidence.seal", proof.GetProperty("entryJson").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NoFile_OrNotMultipart_IsAClearProblem()
+    {
+        await using var host = await TestHost.StartAsync(StoreKind.Sqlite);
+        var app = await host.ClientAsync("customer_management");
+        using var empty = new MultipartFormDataContent { { new StringContent("x"), "note" } };
+
+        await VaultApiTests.AssertProblemAsync(await app.PostAsync("/api/v1/seals", empty), HttpStatusCode.UnprocessableEntity, "invalid-bundle");
+        await VaultApiTests.AssertProblemAsync(await app.PostAsJsonAsync("/api/v1/seals", new { file = "x" }), HttpStatusCode.UnsupportedMediaType, "unsupported-media-type");
+    }
+}

@@ -7,6 +7,7 @@ using Charte.Hosting;
 using Charte.Keys;
 using Charte.Ledger;
 using Charte.Storage;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Charte.Vault;
@@ -93,6 +94,10 @@ public abstract class CrashTests(StoreKind kind) : IDisposable
             Assert.True(acknowledged.Count >= 150);
             Assert.Empty(lost);
             await AssertLedgerCompleteAsync(store.Location, keyFile);
+
+            // Two starts under the same charter file: one charter version in the ledger.
+            await using var db = await CharteDb.Factory(store.Location).CreateDbContextAsync();
+            Assert.Equal(1, await db.Journal.CountAsync(j => j.Action == CharterVersions.Action));
         }
     }
 
