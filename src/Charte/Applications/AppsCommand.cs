@@ -62,13 +62,12 @@ internal static class AppsCommand
         key.SetAction(async (result, cancellationToken) =>
         {
             var error = result.InvocationConfiguration.Error;
-            var location = store.ResolveStore(result, StoreOptions.Configuration(), error);
-            if (location is null)
+            await using var db = await store.OpenAsync(result, cancellationToken);
+            if (db is null)
             {
                 return CharteCommand.Usage;
             }
 
-            await using var db = await CharteDb.Factory(location).CreateDbContextAsync(cancellationToken);
             var appName = result.GetValue(keyName);
             var application = await db.Applications.FirstOrDefaultAsync(a => a.Name == appName, cancellationToken);
             if (application is null)
@@ -118,13 +117,12 @@ internal static class AppsCommand
         store.AddTo(list, charter: false);
         list.SetAction(async (result, cancellationToken) =>
         {
-            var location = store.ResolveStore(result, StoreOptions.Configuration(), result.InvocationConfiguration.Error);
-            if (location is null)
+            await using var db = await store.OpenAsync(result, cancellationToken);
+            if (db is null)
             {
                 return CharteCommand.Usage;
             }
 
-            await using var db = await CharteDb.Factory(location).CreateDbContextAsync(cancellationToken);
             foreach (var application in await db.Applications.OrderBy(a => a.Name).ToListAsync(cancellationToken))
             {
                 var keys = await db.ApiKeys.Where(k => k.ApplicationId == application.Id).OrderBy(k => k.CreatedAt).ToListAsync(cancellationToken);

@@ -27,6 +27,8 @@ public static class CharteCommand
         root.Subcommands.Add(AppsCommand.Create(clock));
         root.Subcommands.Add(Ledger.LedgerCommand.Create(clock));
         root.Subcommands.Add(Ledger.LedgerCommand.Seal(clock));
+        root.Subcommands.Add(Retention.RetentionCommand.Create(clock));
+        root.Subcommands.Add(Retention.RetentionCommand.Holds(clock));
 
         var parsed = root.Parse(args);
         var configuration = new InvocationConfiguration { Output = output, Error = error };

@@ -71,6 +71,12 @@ internal sealed class StoreOptions
         }
     }
 
+    /// <summary>A context on the store the command line names, or null once the problem is printed.</summary>
+    public async Task<Storage.CharteDb?> OpenAsync(ParseResult result, CancellationToken cancellationToken) =>
+        ResolveStore(result, Configuration(), result.InvocationConfiguration.Error) is { } location
+            ? await Storage.CharteDb.Factory(location).CreateDbContextAsync(cancellationToken)
+            : null;
+
     /// <summary>The signing folder: configuration <c>Charte:Signing:Folder</c>, else <c>signing/</c> beside the master key file.</summary>
     public string SigningFolder(ParseResult result, IConfiguration configuration) =>
         configuration["Charte:Signing:Folder"] ?? SigningKeys.FolderFor(KeyFile(result, configuration));

@@ -3,6 +3,7 @@ using Charte.Charters;
 using Charte.Journal;
 using Charte.Keys;
 using Charte.Ledger;
+using Charte.Retention;
 using Charte.Storage;
 using Charte.Vault;
 using Microsoft.AspNetCore.Diagnostics;
@@ -86,6 +87,9 @@ public static class CharteServer
             ? new HttpTimestampAuthority(new HttpClient { Timeout = TimeSpan.FromSeconds(10) }, tsa)
             : new BuiltInTimestampAuthority(settings.Signing.Tsa, settings.Clock));
         services.AddSingleton<Sequencer>();
+        services.AddSingleton(sp => new RetentionEngine(settings.Store, settings.Charter, sp.GetRequiredService<SubjectKeys>(), settings.Clock));
+        services.AddHostedService(sp => new RetentionSweeper(sp.GetRequiredService<RetentionEngine>(), settings.Clock,
+            sp.GetRequiredService<IConfiguration>().GetValue("Charte:Retention:SweepEvery", TimeSpan.FromHours(1)), sp.GetRequiredService<ILogger<RetentionSweeper>>()));
         services.AddHostedService(sp => new CharterVersions(sp.GetRequiredService<IDbContextFactory<CharteDb>>(), settings.Charter, settings.CharterSha256, settings.Clock));
         services.AddHostedService(sp => sp.GetRequiredService<Sequencer>());
         services.AddHostedService(sp => sp.GetRequiredService<JournalWriter>());

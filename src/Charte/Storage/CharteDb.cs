@@ -23,6 +23,8 @@ public sealed class CharteDb(DbContextOptions<CharteDb> options) : DbContext(opt
     public DbSet<Application> Applications => Set<Application>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<JournalEntry> Journal => Set<JournalEntry>();
+    public DbSet<Retention.LegalHold> Holds => Set<Retention.LegalHold>();
+    public DbSet<Retention.AnonymousRecord> AnonymousRecords => Set<Retention.AnonymousRecord>();
 
     /// <summary>A factory outside the server's container, for the command line and the tests.</summary>
     public static IDbContextFactory<CharteDb> Factory(StoreLocation store)
@@ -180,6 +182,32 @@ public sealed class CharteDb(DbContextOptions<CharteDb> options) : DbContext(opt
             e.Property(k => k.CreatedAt).HasColumnName("created_at");
             e.Property(k => k.RevokedAt).HasColumnName("revoked_at");
             e.HasOne<Application>().WithMany().HasForeignKey(k => k.ApplicationId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        model.Entity<Retention.LegalHold>(e =>
+        {
+            e.ToTable("legal_holds");
+            e.HasKey(h => h.Id);
+            e.Property(h => h.Id).HasColumnName("id").ValueGeneratedNever();
+            e.Property(h => h.SubjectId).HasColumnName("subject_id");
+            e.Property(h => h.Purpose).HasColumnName("purpose").HasMaxLength(64);
+            e.Property(h => h.Category).HasColumnName("category").HasMaxLength(128);
+            e.Property(h => h.Reason).HasColumnName("reason").HasMaxLength(500);
+            e.Property(h => h.Until).HasColumnName("until");
+            e.Property(h => h.CreatedAt).HasColumnName("created_at");
+            e.Property(h => h.ReleasedAt).HasColumnName("released_at");
+        });
+
+        model.Entity<Retention.AnonymousRecord>(e =>
+        {
+            e.ToTable("anonymous_records");
+            e.HasKey(a => a.Id);
+            e.Property(a => a.Id).HasColumnName("id").ValueGeneratedNever();
+            e.Property(a => a.Purpose).HasColumnName("purpose").HasMaxLength(64);
+            e.Property(a => a.Category).HasColumnName("category").HasMaxLength(128);
+            e.Property(a => a.Value).HasColumnName("value").HasMaxLength(4000);
+            e.Property(a => a.CollectedYear).HasColumnName("collected_year");
+            e.Property(a => a.CreatedAt).HasColumnName("created_at");
         });
 
         model.Entity<JournalEntry>(e =>

@@ -157,6 +157,17 @@ public static class SubjectsApi
                 $"the subject has data under '{missing}', which this application does not hold; only an application holding every purpose of the subject's data may erase it");
         }
 
+        var (records, documents, entry) = await ShredAsync(db, keys, id, VaultApi.Entry(clock, caller, "subject.erase", subject!.Pseudonym, null, "ok"), clock, cancellationToken);
+        return TypedResults.Ok(new Erased(id, true, records, documents, entry.Id));
+    }
+
+    /// <summary>
+    /// Crypto-shredding: the data key is destroyed first (so that nothing stays readable even if what follows fails),
+    /// then blind indexes, data, events and statuses go in one transaction with the journal entry; the subject row
+    /// stays as a tombstone. The entry's detail is completed with the counts.
+    /// </summary>
+    internal static async Task<(int Records, int Documents, Journal.JournalEntry Entry)> ShredAsync(CharteDb db, SubjectKeys keys, Guid id, Journal.JournalEntry entry, TimeProvider clock, CancellationToken cancellationToken)
+    {
         await keys.ShredAsync(id, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var records = await db.Records.Where(r => r.SubjectId == id).ExecuteDeleteAsync(cancellationToken);
@@ -166,10 +177,10 @@ public static class SubjectsApi
         await db.PurposeStates.Where(p => p.SubjectId == id).ExecuteDeleteAsync(cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
         await db.Subjects.Where(s => s.Id == id).ExecuteUpdateAsync(s => s.SetProperty(x => x.ShreddedAt, now).SetProperty(x => x.Category, (string?)null), cancellationToken);
-        var entry = VaultApi.Entry(clock, caller, "subject.erase", subject!.Pseudonym, null, "ok", $"key destroyed; {records} records, {documents} documents deleted");
+        entry.Detail = $"key destroyed; {records} records, {documents} documents deleted" + (entry.Detail is null ? "" : "; " + entry.Detail);
         db.Journal.Add(entry);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return TypedResults.Ok(new Erased(id, true, records, documents, entry.Id));
+        return (records, documents, entry);
     }
 }

@@ -97,3 +97,19 @@ public sealed class RetentionClockTests
             return bracket < 0 ? new EventFact(name, null, Paris(at)) : new EventFact(name[..bracket], name[(bracket + 1)..^1], Paris(at));
         })];
 }
+
+public sealed class AnonymisationTests
+{
+    [Theory]
+    [InlineData("identity.birth", "\"1987-04-12\"", "\"1987\"")]
+    [InlineData("contact.postal_address", "\"12 rue Oberkampf, 75011 Paris\"", "\"75\"")]
+    [InlineData("contact.postal_address", "\"Route de Bastia, 20090 Ajaccio\"", "\"2A\"")]
+    [InlineData("contact.postal_address", "\"Lot 3, 20200 Bastia\"", "\"2B\"")]
+    [InlineData("contact.postal_address", "\"Rue Frébault, 97110 Pointe-à-Pitre\"", "\"971\"")]
+    [InlineData("contact.postal_address", "\"no postcode here\"", null)]
+    [InlineData("identity.name", "\"Jeanne Martin\"", null)]
+    [InlineData("contact.email", "\"jeanne@demo.invalid\"", null)]
+    [InlineData("identity.birth", "{\"not\":\"a string\"}", null)]
+    public void EachCategory_KeepsOnlyWhatSinglesNoOneOut(string category, string value, string? expected) =>
+        Assert.Equal(expected, Anonymisation.Anonymise(category, System.Text.Encoding.UTF8.GetBytes(value)));
+}

@@ -69,7 +69,7 @@ public sealed class TestHost : IAsyncDisposable
             ApiKeyCache = TimeSpan.Zero,
             JsonLogs = false,
             EnvironmentName = "Testing",
-        }, b => { b.Logging.ClearProviders(); if (Environment.GetEnvironmentVariable("CHARTE_TEST_LOGS") is not null) { b.Logging.AddSimpleConsole(); } });
+        }, b => { b.Configuration["Charte:Retention:SweepEvery"] = "00:00:00"; b.Logging.ClearProviders(); if (Environment.GetEnvironmentVariable("CHARTE_TEST_LOGS") is not null) { b.Logging.AddSimpleConsole(); } });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new TestHost(store, app, charter ?? Secufor, keys, clock, new Uri(address));

@@ -1,0 +1,231 @@
+using System.CommandLine;
+using System.Globalization;
+using Charte.Charters;
+using Charte.Cli;
+using Charte.Journal;
+using Charte.Keys;
+using Microsoft.EntityFrameworkCore;
+
+namespace Charte.Retention;
+
+/// <summary><c>charte retention plan|run</c> and <c>charte holds add|list|release</c>.</summary>
+internal static class RetentionCommand
+{
+    public static Command Create(TimeProvider clock)
+    {
+        var store = new StoreOptions();
+        var asOf = new Option<string?>("--as-of") { Description = "The date to plan or run for (YYYY-MM-DD, Paris); default: now" };
+        var plan = new Command("plan", "What retention will do, when, to how many records, under which rule (and what legal holds keep).") { asOf };
+        store.AddTo(plan);
+        plan.SetAction(async (result, cancellationToken) =>
+        {
+            var (engine, instant) = Resolve(store, result, asOf, clock);
+            if (engine is null)
+            {
+                return CharteCommand.Usage;
+            }
+
+            var forecast = await engine.PlanAsync(instant, cancellationToken);
+            var output = result.InvocationConfiguration.Output;
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Retention plan as of {LegalTime.Date(instant):yyyy-MM-dd} (Paris): {forecast.Scanned:N0} records and documents"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  due now: {forecast.DueNow:N0}; kept by legal holds: {forecast.Held:N0}; waiting for an event: {forecast.Waiting:N0}; without a rule: {forecast.WithoutRule:N0}"));
+            output.WriteLine();
+            output.WriteLine("when     purpose                    step                  records  rule");
+            foreach (var row in forecast.Rows)
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{row.When,-8} {row.Purpose,-26} {YamlNames.Of(row.Step),-21} {row.Records,7:N0}  {row.Rule}"));
+            }
+
+            return CharteCommand.Success;
+        });
+
+        var dryRun = new Option<bool>("--dry-run") { Description = "Say what would be done, change nothing" };
+        var run = new Command("run", "Apply what is due: archive, delete, anonymise, and destroy the key of a subject left with nothing. Every action is a ledger entry.") { asOf, dryRun };
+        store.AddTo(run);
+        run.SetAction(async (result, cancellationToken) =>
+        {
+            var (engine, instant) = Resolve(store, result, asOf, clock);
+            if (engine is null)
+            {
+                return CharteCommand.Usage;
+            }
+
+            var error = result.InvocationConfiguration.Error;
+            var progress = new Progress<int>(n => error.Write(string.Create(CultureInfo.InvariantCulture, $"\r  {n:N0} records and documents examined")));
+            var summary = await engine.RunAsync(instant, result.GetValue(dryRun), progress, cancellationToken);
+            error.WriteLine();
+            result.InvocationConfiguration.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{(summary.DryRun ? "Would have" : "Retention run as of " + LegalTime.Date(instant).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + ":")} archived {summary.Archived:N0}, deleted {summary.Deleted:N0}, anonymised {summary.Anonymised:N0}, kept as anonymous counts {summary.Counted:N0}; {summary.Shredded:N0} subjects' keys destroyed; {summary.Held:N0} kept by legal holds; {summary.Scanned:N0} examined"));
+            return CharteCommand.Success;
+        });
+
+        return new Command("retention", "Enforce the charter's retention periods: forecast, then apply.") { plan, run };
+    }
+
+    public static Command Holds(TimeProvider clock)
+    {
+        var store = new StoreOptions();
+        var subject = new Option<Guid?>("--subject") { Description = "A subject id" };
+        var purpose = new Option<string?>("--purpose") { Description = "A purpose of the charter" };
+        var category = new Option<string?>("--category") { Description = "A data category (its children too)" };
+        var reason = new Option<string>("--reason") { Description = "Why (litigation, authority's request…)", Required = true };
+        var until = new Option<string?>("--until") { Description = "The hold ends by itself on this date (YYYY-MM-DD, Paris)" };
+        var add = new Command("add", "Suspend the end actions of retention for a subject, a purpose or a category.") { subject, purpose, category, reason, until };
+        store.AddTo(add, charter: false);
+        add.SetAction(async (result, cancellationToken) =>
+        {
+            var error = result.InvocationConfiguration.Error;
+            if (result.GetValue(subject) is null && result.GetValue(purpose) is null && result.GetValue(category) is null)
+            {
+                error.WriteLine("charte: a hold needs a scope: --subject, --purpose or --category");
+                return CharteCommand.Usage;
+            }
+
+            DateTime? end = null;
+            if (result.GetValue(until) is { } text)
+            {
+                if (!DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+                {
+                    error.WriteLine($"charte: --until '{text}' is not a date (YYYY-MM-DD)");
+                    return CharteCommand.Usage;
+                }
+
+                end = LegalTime.StartOfDay(date).UtcDateTime;
+            }
+
+            await using var db = await store.OpenAsync(result, cancellationToken);
+            if (db is null)
+            {
+                return CharteCommand.Usage;
+            }
+
+            var hold = new LegalHold
+            {
+                Id = Guid.CreateVersion7(clock.GetUtcNow()),
+                SubjectId = result.GetValue(subject),
+                Purpose = result.GetValue(purpose),
+                Category = result.GetValue(category),
+                Reason = result.GetValue(reason)!,
+                Until = end,
+                CreatedAt = clock.GetUtcNow().UtcDateTime,
+            };
+            db.Holds.Add(hold);
+            db.Journal.Add(new JournalEntry { At = hold.CreatedAt, Actor = "cli", Action = "hold.add", Purpose = hold.Purpose, Outcome = "ok", Detail = $"hold {hold.Id}: {hold.Scope}" });
+            await db.SaveChangesAsync(cancellationToken);
+            result.InvocationConfiguration.Output.WriteLine($"hold {hold.Id} on {hold.Scope}");
+            return CharteCommand.Success;
+        });
+
+        var list = new Command("list", "The holds in force, and how many records and documents each keeps.");
+        store.AddTo(list, charter: false);
+        list.SetAction(async (result, cancellationToken) =>
+        {
+            await using var db = await store.OpenAsync(result, cancellationToken);
+            if (db is null)
+            {
+                return CharteCommand.Usage;
+            }
+
+            var now = clock.GetUtcNow();
+            var holds = (await db.Holds.AsNoTracking().Where(h => h.ReleasedAt == null).ToListAsync(cancellationToken)).Where(h => h.ActiveAt(now)).ToList();
+            foreach (var hold in holds.OrderBy(h => h.CreatedAt))
+            {
+                var records = await Covered(db.Records.Select(r => new Scoped { SubjectId = r.SubjectId, Purpose = r.Purpose, Category = r.Category }), hold).CountAsync(cancellationToken);
+                var documents = await Covered(db.Documents.Select(d => new Scoped { SubjectId = d.SubjectId, Purpose = d.Purpose, Category = d.Category }), hold).CountAsync(cancellationToken);
+                result.InvocationConfiguration.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{hold.Id}  {hold.Scope}; keeps {records:N0} records, {documents:N0} documents; since {hold.CreatedAt:yyyy-MM-dd}{(hold.Until is { } u ? $", until {u:yyyy-MM-dd}" : "")}; {hold.Reason}"));
+            }
+
+            if (holds.Count == 0)
+            {
+                result.InvocationConfiguration.Output.WriteLine("no legal hold in force");
+            }
+
+            return CharteCommand.Success;
+        });
+
+        var id = new Argument<Guid>("ID") { Description = "The hold's id" };
+        var release = new Command("release", "End a hold: its data follows its retention again.") { id };
+        store.AddTo(release, charter: false);
+        release.SetAction(async (result, cancellationToken) =>
+        {
+            await using var db = await store.OpenAsync(result, cancellationToken);
+            if (db is null)
+            {
+                return CharteCommand.Usage;
+            }
+
+            var holdId = result.GetValue(id);
+            var now = clock.GetUtcNow().UtcDateTime;
+            var released = await db.Holds.Where(h => h.Id == holdId && h.ReleasedAt == null).ExecuteUpdateAsync(h => h.SetProperty(x => x.ReleasedAt, now), cancellationToken);
+            if (released == 0)
+            {
+                result.InvocationConfiguration.Error.WriteLine($"charte: no hold {holdId} in force");
+                return CharteCommand.Findings;
+            }
+
+            db.Journal.Add(new JournalEntry { At = now, Actor = "cli", Action = "hold.release", Outcome = "ok", Detail = $"hold {holdId}" });
+            await db.SaveChangesAsync(cancellationToken);
+            result.InvocationConfiguration.Output.WriteLine($"hold {holdId} released");
+            return CharteCommand.Success;
+        });
+
+        return new Command("holds", "Legal holds: suspend the end of retention for what a dispute or an authority needs.") { add, list, release };
+    }
+
+    private sealed class Scoped
+    {
+        public Guid SubjectId { get; init; }
+        public required string Purpose { get; init; }
+        public required string Category { get; init; }
+    }
+
+    private static IQueryable<Scoped> Covered(IQueryable<Scoped> rows, LegalHold hold)
+    {
+        if (hold.SubjectId is { } subject)
+        {
+            rows = rows.Where(r => r.SubjectId == subject);
+        }
+
+        if (hold.Purpose is { } purpose)
+        {
+            rows = rows.Where(r => r.Purpose == purpose);
+        }
+
+        if (hold.Category is { } category)
+        {
+            var children = category + ".";
+            rows = rows.Where(r => r.Category == category || r.Category.StartsWith(children));
+        }
+
+        return rows;
+    }
+
+    private static (RetentionEngine? Engine, DateTimeOffset AsOf) Resolve(StoreOptions store, ParseResult result, Option<string?> asOf, TimeProvider clock)
+    {
+        var configuration = StoreOptions.Configuration();
+        var error = result.InvocationConfiguration.Error;
+        var instant = clock.GetUtcNow();
+        if (result.GetValue(asOf) is { } text)
+        {
+            if (!DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+            {
+                error.WriteLine($"charte: --as-of '{text}' is not a date (YYYY-MM-DD)");
+                return (null, instant);
+            }
+
+            instant = LegalTime.StartOfDay(date);
+        }
+
+        var location = store.ResolveStore(result, configuration, error);
+        var masters = location is null ? null : store.ResolveKeys(result, configuration, error);
+        var charter = masters is null ? null : store.ResolveCharter(result, configuration, clock, error);
+        if (charter is null)
+        {
+            return (null, instant);
+        }
+
+        var keys = new SubjectKeys(KeyStoreDb.Factory(location!), masters!, clock, TimeSpan.Zero);
+        return (new RetentionEngine(location!, charter, keys, clock), instant);
+    }
+}

@@ -1,0 +1,361 @@
+using System.Data.Common;
+using System.Globalization;
+using Charte.Charters;
+using Charte.Journal;
+using Charte.Keys;
+using Charte.Storage;
+using Charte.Vault;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
+
+namespace Charte.Retention;
+
+/// <summary>One record or document as the sweep sees it: no value, only what the clock needs.</summary>
+internal sealed record Item(Guid Id, bool Document, Guid Subject, string Purpose, string Category, DateTimeOffset CollectedAt, bool Archived);
+
+/// <summary>What the sweep decided for one item.</summary>
+internal sealed record Action(Item Item, RetentionStep Step, RetentionRule Rule);
+
+public sealed record PlanRow(string When, string Purpose, RetentionStep Step, string Rule, int Records);
+
+public sealed record RetentionPlan(DateTimeOffset AsOf, IReadOnlyList<PlanRow> Rows, int DueNow, int Held, int Waiting, int WithoutRule, int Scanned);
+
+public sealed record RetentionSummary(int Archived, int Deleted, int Anonymised, int Counted, int Shredded, int Held, int Scanned, bool DryRun);
+
+/// <summary>
+/// The retention engine: sweeps the store in pages of subjects (bounded memory, keyset pagination), asks the
+/// retention clock about every record and document, and applies what is due — archive, delete, anonymise, keep
+/// anonymous counts — then destroys the key of a subject left with nothing (crypto-shredding). Each page is one
+/// transaction with its journal entries, one per subject, purpose and step, so a crash leaves each page done or not
+/// done, and a rerun finds nothing left to do for the pages done. On PostgreSQL, a page first locks its subjects
+/// (<c>FOR UPDATE SKIP LOCKED</c>), and actions count only the rows they changed: two sweeps never act twice on a record.
+/// Legal holds suspend the end actions (not archiving) of what they cover.
+/// </summary>
+public sealed class RetentionEngine(StoreLocation store, Charter charter, SubjectKeys keys, TimeProvider clock)
+{
+    public const int PageSize = 500;
+    public const string Actor = "system:retention";
+
+    private readonly IDbContextFactory<CharteDb> _databases = CharteDb.Factory(store);
+
+    public async Task<RetentionPlan> PlanAsync(DateTimeOffset asOf, CancellationToken cancellationToken)
+    {
+        var holds = await HoldsAsync(asOf, cancellationToken);
+        var rows = new Dictionary<(string, string, RetentionStep, string), int>();
+        int due = 0, held = 0, waiting = 0, withoutRule = 0, scanned = 0;
+        await foreach (var page in PagesAsync(cancellationToken))
+        {
+            foreach (var (item, subjectCategory, events) in page)
+            {
+                scanned++;
+                var decision = Decide(item, subjectCategory, events, asOf);
+                if (decision.Rule is null)
+                {
+                    withoutRule++;
+                    continue;
+                }
+
+                if (Due(item, decision) is { } step)
+                {
+                    if (step != RetentionStep.Archive && holds.Any(h => h.Covers(item.Subject, item.Purpose, item.Category)))
+                    {
+                        held++;
+                        continue;
+                    }
+
+                    due++;
+                    Count(rows, ("now", item.Purpose, step, Describe(decision.Rule)));
+                    continue;
+                }
+
+                if (decision.Next is { } next)
+                {
+                    Count(rows, (LegalTime.Date(next).ToString("yyyy-MM", CultureInfo.InvariantCulture), item.Purpose, decision.Step, Describe(decision.Rule)));
+                }
+                else
+                {
+                    waiting++;
+                }
+            }
+        }
+
+        var ordered = rows.Select(r => new PlanRow(r.Key.Item1, r.Key.Item2, r.Key.Item3, r.Key.Item4, r.Value))
+            .OrderBy(r => r.When == "now" ? "" : r.When, StringComparer.Ordinal).ThenBy(r => r.Purpose, StringComparer.Ordinal).ThenBy(r => r.Step).ToList();
+        return new RetentionPlan(asOf, ordered, due, held, waiting, withoutRule, scanned);
+    }
+
+    public async Task<RetentionSummary> RunAsync(DateTimeOffset asOf, bool dryRun, IProgress<int>? progress, CancellationToken cancellationToken)
+    {
+        var holds = await HoldsAsync(asOf, cancellationToken);
+        int archived = 0, deleted = 0, anonymised = 0, counted = 0, shredded = 0, held = 0, scanned = 0;
+        await foreach (var page in PagesAsync(cancellationToken))
+        {
+            var actions = new List<Action>();
+            foreach (var (item, subjectCategory, events) in page)
+            {
+                scanned++;
+                var decision = Decide(item, subjectCategory, events, asOf);
+                if (decision.Rule is null || Due(item, decision) is not { } step)
+                {
+                    continue;
+                }
+
+                if (step != RetentionStep.Archive && holds.Any(h => h.Covers(item.Subject, item.Purpose, item.Category)))
+                {
+                    held++;
+                    continue;
+                }
+
+                actions.Add(new Action(item, step, decision.Rule));
+            }
+
+            if (dryRun)
+            {
+                archived += actions.Count(a => a.Step == RetentionStep.Archive);
+                deleted += actions.Count(a => a.Step == RetentionStep.Delete);
+                anonymised += actions.Count(a => a.Step == RetentionStep.Anonymise);
+                counted += actions.Count(a => a.Step == RetentionStep.KeepAnonymousStats);
+            }
+            else if (actions.Count > 0)
+            {
+                var done = await ApplyAsync(actions, holds, asOf, cancellationToken);
+                (archived, deleted, anonymised, counted, shredded) = (archived + done.Archived, deleted + done.Deleted, anonymised + done.Anonymised, counted + done.Counted, shredded + done.Shredded);
+            }
+
+            progress?.Report(scanned);
+        }
+
+        return new RetentionSummary(archived, deleted, anonymised, counted, shredded, held, scanned, dryRun);
+    }
+
+    private RetentionDecision Decide(Item item, string? subjectCategory, List<EventFact> events, DateTimeOffset asOf) =>
+        RetentionClock.Decide(charter, new RecordFacts(item.Purpose, item.Category, subjectCategory, item.CollectedAt), events, asOf);
+
+    /// <summary>The step to take now, if any: archive what reached its archive phase, end what is due.</summary>
+    private static RetentionStep? Due(Item item, RetentionDecision decision) => decision.Phase switch
+    {
+        RetentionPhase.Due => decision.Step,
+        RetentionPhase.Archived when !item.Archived => RetentionStep.Archive,
+        _ => null,
+    };
+
+    private string Describe(RetentionRule rule) => RetentionWording.Describe(rule, charter, "en");
+
+    private static void Count<TKey>(Dictionary<TKey, int> counts, TKey key) where TKey : notnull =>
+        counts[key] = counts.GetValueOrDefault(key) + 1;
+
+    private async Task<List<LegalHold>> HoldsAsync(DateTimeOffset asOf, CancellationToken cancellationToken)
+    {
+        await using var db = await _databases.CreateDbContextAsync(cancellationToken);
+        var holds = await db.Holds.AsNoTracking().Where(h => h.ReleasedAt == null).ToListAsync(cancellationToken);
+        return [.. holds.Where(h => h.ActiveAt(asOf))];
+    }
+
+    private sealed record Done(int Archived, int Deleted, int Anonymised, int Counted, int Shredded);
+
+    private async Task<Done> ApplyAsync(List<Action> actions, List<LegalHold> holds, DateTimeOffset asOf, CancellationToken cancellationToken)
+    {
+        int archived = 0, deleted = 0, anonymised = 0, counted = 0;
+        var emptied = new HashSet<Guid>();
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var db = await _databases.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var subjects = actions.Select(a => a.Item.Subject).Distinct().ToList();
+        var owned = await LockAsync(db, subjects, cancellationToken);
+        var pseudonyms = await db.Subjects.AsNoTracking().Where(s => owned.Contains(s.Id)).ToDictionaryAsync(s => s.Id, s => s.Pseudonym, cancellationToken);
+        foreach (var group in actions.Where(a => owned.Contains(a.Item.Subject)).GroupBy(a => (a.Item.Subject, a.Item.Purpose, a.Step, a.Rule)))
+        {
+            var (subject, purpose, step, rule) = group.Key;
+            var records = group.Where(a => !a.Item.Document).Select(a => a.Item.Id).ToList();
+            var documents = group.Where(a => a.Item.Document).Select(a => a.Item.Id).ToList();
+            int changed;
+            if (step == RetentionStep.Archive)
+            {
+                changed = await db.Records.Where(r => records.Contains(r.Id) && r.ArchivedAt == null).ExecuteUpdateAsync(r => r.SetProperty(x => x.ArchivedAt, now), cancellationToken)
+                    + await db.Documents.Where(d => documents.Contains(d.Id) && d.ArchivedAt == null).ExecuteUpdateAsync(d => d.SetProperty(x => x.ArchivedAt, now), cancellationToken);
+                archived += changed;
+            }
+            else
+            {
+                var kept = step == RetentionStep.Anonymise ? await AnonymiseAsync(db, subject, records, now, cancellationToken) : [];
+                changed = await db.Records.Where(r => records.Contains(r.Id)).ExecuteDeleteAsync(cancellationToken)
+                    + await db.Documents.Where(d => documents.Contains(d.Id)).ExecuteDeleteAsync(cancellationToken);
+                if (changed > 0)
+                {
+                    // What anonymisation keeps, or only the counts: never linked to the subject.
+                    db.AnonymousRecords.AddRange(kept.Count > 0 ? kept : group.Where(_ => step == RetentionStep.KeepAnonymousStats).Select(a => Anonymous(a.Item, null, now)));
+                    emptied.Add(subject);
+                }
+
+                if (step == RetentionStep.Delete)
+                {
+                    deleted += changed;
+                }
+                else if (step == RetentionStep.Anonymise)
+                {
+                    anonymised += changed;
+                }
+                else
+                {
+                    counted += changed;
+                }
+            }
+
+            if (changed > 0)
+            {
+                var categories = string.Join(", ", group.Select(a => a.Item.Category).Distinct().Order(StringComparer.Ordinal));
+                db.Journal.Add(new JournalEntry
+                {
+                    At = now,
+                    Actor = Actor,
+                    Action = "retention." + YamlNames.Of(step),
+                    Subject = pseudonyms.GetValueOrDefault(subject),
+                    Purpose = purpose,
+                    Outcome = "ok",
+                    Detail = Truncate($"{changed} items: {categories}; rule: {Describe(rule)}"),
+                });
+            }
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+
+        var shredded = 0;
+        foreach (var subject in emptied)
+        {
+            if (holds.Any(h => h.SubjectId == subject) || await db.Records.AnyAsync(r => r.SubjectId == subject, cancellationToken)
+                || await db.Documents.AnyAsync(d => d.SubjectId == subject, cancellationToken))
+            {
+                continue;
+            }
+
+            var entry = new JournalEntry { At = now, Actor = Actor, Action = "retention.shred", Subject = pseudonyms.GetValueOrDefault(subject), Outcome = "ok", Detail = "nothing of the subject remains" };
+            await SubjectsApi.ShredAsync(db, keys, subject, entry, clock, cancellationToken);
+            shredded++;
+        }
+
+        return new Done(archived, deleted, anonymised, counted, shredded);
+    }
+
+    private async Task<List<AnonymousRecord>> AnonymiseAsync(CharteDb db, Guid subject, List<Guid> records, DateTime now, CancellationToken cancellationToken)
+    {
+        var key = await keys.FindAsync(subject, cancellationToken);
+        var rows = await db.Records.AsNoTracking().Where(r => records.Contains(r.Id)).ToListAsync(cancellationToken);
+        return [.. rows.Select(r => Anonymous(
+            new Item(r.Id, false, subject, r.Purpose, r.Category, new DateTimeOffset(DateTime.SpecifyKind(r.CollectedAt, DateTimeKind.Utc)), r.ArchivedAt is not null),
+            key is null ? null : Anonymisation.Anonymise(r.Category, key.OpenRecord(r.Id, r.KeyVersion, r.Value)), now))];
+    }
+
+    private static AnonymousRecord Anonymous(Item item, string? value, DateTime now) => new()
+    {
+        Id = Guid.CreateVersion7(),
+        Purpose = item.Purpose,
+        Category = item.Category,
+        Value = value,
+        CollectedYear = LegalTime.Date(item.CollectedAt).Year,
+        CreatedAt = now,
+    };
+
+    private static string Truncate(string text) => text.Length <= 1000 ? text : text[..997] + "…";
+
+    /// <summary>The subjects this transaction may act on: on PostgreSQL, those no other sweep holds; on SQLite, all (one writer).</summary>
+    private async Task<HashSet<Guid>> LockAsync(CharteDb db, List<Guid> subjects, CancellationToken cancellationToken)
+    {
+        if (store.Provider != StoreProvider.PostgreSql)
+        {
+            return [.. subjects];
+        }
+
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        await using var command = new NpgsqlCommand("SELECT id FROM subjects WHERE id = ANY($1) FOR UPDATE SKIP LOCKED", connection, (NpgsqlTransaction)db.Database.CurrentTransaction!.GetDbTransaction());
+        command.Parameters.Add(new NpgsqlParameter { Value = subjects.ToArray() });
+        var owned = new HashSet<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            owned.Add(reader.GetGuid(0));
+        }
+
+        return owned;
+    }
+
+    /// <summary>The store in pages of subjects, each with its items and events; memory holds one page at a time.</summary>
+    private async IAsyncEnumerable<List<(Item Item, string? SubjectCategory, List<EventFact> Events)>> PagesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        Guid? after = null;
+        while (true)
+        {
+            await using var connection = await Sql.OpenAsync(store, cancellationToken);
+            var subjects = new List<(Guid Id, string? Category)>();
+            await using (var command = Sql.Command(connection, after is null
+                ? $"SELECT id, category FROM subjects WHERE shredded_at IS NULL ORDER BY id LIMIT {PageSize}"
+                : $"SELECT id, category FROM subjects WHERE shredded_at IS NULL AND id > @after ORDER BY id LIMIT {PageSize}"))
+            {
+                if (after is { } last)
+                {
+                    command.Add("@after", last);
+                }
+
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    subjects.Add((reader.GetGuid(0), reader.IsDBNull(1) ? null : reader.GetString(1)));
+                }
+            }
+
+            if (subjects.Count == 0)
+            {
+                yield break;
+            }
+
+            var (first, lastId) = (subjects[0].Id, subjects[^1].Id);
+            var events = new Dictionary<Guid, List<EventFact>>();
+            await foreach (var (subject, fact) in EventsAsync(connection, first, lastId, cancellationToken))
+            {
+                (events.TryGetValue(subject, out var list) ? list : events[subject] = []).Add(fact);
+            }
+
+            var categories = subjects.ToDictionary(s => s.Id, s => s.Category);
+            var page = new List<(Item, string?, List<EventFact>)>();
+            foreach (var table in new[] { "records", "documents" })
+            {
+                await foreach (var item in ItemsAsync(connection, table, first, lastId, cancellationToken))
+                {
+                    if (categories.TryGetValue(item.Subject, out var category))
+                    {
+                        page.Add((item, category, events.GetValueOrDefault(item.Subject) ?? []));
+                    }
+                }
+            }
+
+            yield return page;
+            after = lastId;
+        }
+    }
+
+    private static async IAsyncEnumerable<Item> ItemsAsync(DbConnection connection, string table, Guid first, Guid last, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var command = Sql.Command(connection, $"SELECT id, subject_id, purpose, category, collected_at, archived_at FROM {table} WHERE subject_id >= @first AND subject_id <= @last");
+        command.Add("@first", first);
+        command.Add("@last", last);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return new Item(reader.GetGuid(0), table == "documents", reader.GetGuid(1), reader.GetString(2), reader.GetString(3),
+                new DateTimeOffset(Sql.Utc(reader.GetDateTime(4))), !reader.IsDBNull(5));
+        }
+    }
+
+    private static async IAsyncEnumerable<(Guid Subject, EventFact Fact)> EventsAsync(DbConnection connection, Guid first, Guid last, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var command = Sql.Command(connection, "SELECT subject_id, event, purpose, occurred_at FROM subject_events WHERE subject_id >= @first AND subject_id <= @last");
+        command.Add("@first", first);
+        command.Add("@last", last);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return (reader.GetGuid(0), new EventFact(reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), new DateTimeOffset(Sql.Utc(reader.GetDateTime(3)))));
+        }
+    }
+}

@@ -1,0 +1,128 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.RegularExpressions;
+using Charte.Demo;
+using Charte.Hosting;
+using Charte.Keys;
+using Charte.Storage;
+using Charte.Vault;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Charte.Retention;
+
+/// <summary>
+/// The retention engine over a demo population and a few people written through the API, with a fake clock moved
+/// across eleven years: at each step exactly the records the clock says are archived or gone, held ones stay, and
+/// the ledger has an entry for each action whose counts add up to what was done. Same suite on SQLite and PostgreSQL.
+/// </summary>
+public abstract partial class RetentionEngineTests(StoreKind kind)
+{
+    [Fact]
+    public async Task OverElevenYears_ExactlyWhatIsDueGoes_HeldDataStays_AndTheLedgerAccountsForEachAction()
+    {
+        await using var host = await TestHost.StartAsync(kind);
+        await DemoPopulation.SeedAsync(host.Charter, host.Store, host.Keys, host.Clock, 120, 7, CancellationToken.None);
+        var app = await host.ClientAsync([.. host.Charter.Purposes.Select(p => p.Id)]);
+        var held = await VaultApiTests.CreateSubjectAsync(app, "customer", "held@demo.invalid");
+        await VaultApiTests.WriteAsync(app, held, "customer_management", ("identity.name", "Held Person"), ("financial.iban", "FR76 3000 6000 0112 3456 7890 189"));
+        await app.PostAsJsonAsync($"/api/v1/subjects/{held}/events", new { @event = "contract_end" });
+        var prospect = await VaultApiTests.CreateSubjectAsync(app, "prospect", "prospect@demo.invalid");
+        await VaultApiTests.WriteAsync(app, prospect, "prospect_file", ("contact.email", "prospect@demo.invalid"));
+        await app.PostAsJsonAsync($"/api/v1/subjects/{prospect}/events", new { @event = "last_contact" });
+        var hold = new LegalHold { Id = Guid.NewGuid(), SubjectId = held, Reason = "dispute", CreatedAt = host.Clock.GetUtcNow().UtcDateTime };
+        await using (var db = await CharteDb.Factory(host.Store).CreateDbContextAsync())
+        {
+            db.Holds.Add(hold);
+            await db.SaveChangesAsync();
+        }
+
+        var engine = new RetentionEngine(host.Store, host.Charter, host.Services.GetRequiredService<SubjectKeys>(), host.Clock);
+        var start = host.Clock.GetUtcNow();
+        long accounted = 0;
+        foreach (var offset in new[] { TimeSpan.Zero, TimeSpan.FromDays(183), TimeSpan.FromDays(366), TimeSpan.FromDays(3 * 366), TimeSpan.FromDays(5 * 366 + 2), TimeSpan.FromDays(11 * 366) })
+        {
+            host.Clock.SetUtcNow(start + offset);
+            var now = host.Clock.GetUtcNow();
+            var before = await SnapshotAsync(host);
+            var expected = before.Items.ToDictionary(i => i.Id, i => Expect(host, i, before, [hold], now));
+
+            var summary = await engine.RunAsync(now, dryRun: false, null, CancellationToken.None);
+            var after = await SnapshotAsync(host);
+
+            var gone = before.Items.Select(i => i.Id).Except(after.Items.Select(i => i.Id)).ToHashSet();
+            Assert.Equal(expected.Where(e => e.Value is RetentionStep.Delete or RetentionStep.KeepAnonymousStats or RetentionStep.Anonymise).Select(e => e.Key).Order(), gone.Order());
+            var archivedNow = after.Items.Where(i => i.Archived && !before.Items.Single(b => b.Id == i.Id).Archived).Select(i => i.Id);
+            Assert.Equal(expected.Where(e => e.Value == RetentionStep.Archive).Select(e => e.Key).Order(), archivedNow.Order());
+            Assert.Contains(after.Items, i => i.Subject == held && i.Category == "identity.name");
+            Assert.Contains(after.Items, i => i.Subject == held && i.Category == "financial.iban");
+
+            var entries = await RetentionEntriesAsync(host);
+            var done = summary.Archived + summary.Deleted + summary.Anonymised + summary.Counted;
+            Assert.Equal(accounted + done, entries);
+            accounted = entries;
+        }
+
+        // Eleven years on, everyone but the held customer has been shredded: no key, no data, a tombstone.
+        await using var check = await CharteDb.Factory(host.Store).CreateDbContextAsync();
+        var remaining = await check.Subjects.Where(s => s.ShreddedAt == null).Select(s => s.Id).ToListAsync();
+        Assert.Contains(held, remaining);
+        foreach (var subject in remaining.Where(s => s != held))
+        {
+            Assert.True(await check.Records.AnyAsync(r => r.SubjectId == subject), $"subject {subject} has nothing left but was not shredded");
+        }
+
+        // The prospect, whose only data was its prospect file, was shredded once that was deleted.
+        Assert.True(await check.Subjects.AnyAsync(s => s.Id == prospect && s.ShreddedAt != null));
+        Assert.Null(await host.Services.GetRequiredService<SubjectKeys>().FindAsync(prospect, CancellationToken.None));
+        Assert.True(await check.Journal.CountAsync(j => j.Action == "retention.shred") > 0);
+        Assert.True(await check.AnonymousRecords.CountAsync() > 0, "statistics kept as anonymous counts");
+    }
+
+    private sealed record Snapshot(List<Row> Items, Dictionary<Guid, string?> Categories, Dictionary<Guid, List<EventFact>> Events);
+
+    private sealed record Row(Guid Id, Guid Subject, string Purpose, string Category, DateTimeOffset CollectedAt, bool Archived);
+
+    /// <summary>What the clock says should happen to an item now (null: nothing), holds applied as the engine must.</summary>
+    private static RetentionStep? Expect(TestHost host, Row item, Snapshot snapshot, List<LegalHold> holds, DateTimeOffset now)
+    {
+        var decision = RetentionClock.Decide(host.Charter, new RecordFacts(item.Purpose, item.Category, snapshot.Categories[item.Subject], item.CollectedAt),
+            snapshot.Events.GetValueOrDefault(item.Subject) ?? [], now);
+        RetentionStep? step = decision.Phase switch
+        {
+            RetentionPhase.Due when decision.Rule is not null => decision.Step,
+            RetentionPhase.Archived when !item.Archived => RetentionStep.Archive,
+            _ => null,
+        };
+        return step is not null and not RetentionStep.Archive && holds.Any(h => h.Covers(item.Subject, item.Purpose, item.Category)) ? null : step;
+    }
+
+    private static async Task<Snapshot> SnapshotAsync(TestHost host)
+    {
+        await using var db = await CharteDb.Factory(host.Store).CreateDbContextAsync();
+        var items = await db.Records.AsNoTracking().Select(r => new { r.Id, r.SubjectId, r.Purpose, r.Category, r.CollectedAt, r.ArchivedAt }).ToListAsync();
+        var categories = await db.Subjects.AsNoTracking().Where(s => s.ShreddedAt == null).ToDictionaryAsync(s => s.Id, s => s.Category);
+        var events = (await db.Events.AsNoTracking().ToListAsync()).GroupBy(e => e.SubjectId)
+            .ToDictionary(g => g.Key, g => g.Select(e => new EventFact(e.Event, e.Purpose, new DateTimeOffset(DateTime.SpecifyKind(e.OccurredAt, DateTimeKind.Utc)))).ToList());
+        return new Snapshot(
+            [.. items.Select(i => new Row(i.Id, i.SubjectId, i.Purpose, i.Category, new DateTimeOffset(DateTime.SpecifyKind(i.CollectedAt, DateTimeKind.Utc)), i.ArchivedAt is not null))],
+            categories, events);
+    }
+
+    /// <summary>The items the ledger's retention entries account for: the sum of their counts.</summary>
+    internal static async Task<long> RetentionEntriesAsync(TestHost host) => await RetentionEntriesAsync(host.Store);
+
+    internal static async Task<long> RetentionEntriesAsync(StoreLocation store)
+    {
+        await using var db = await CharteDb.Factory(store).CreateDbContextAsync();
+        var details = await db.Journal.AsNoTracking().Where(j => j.Action.StartsWith("retention.") && j.Action != "retention.shred").Select(j => j.Detail!).ToListAsync();
+        return details.Sum(d => long.Parse(Count().Match(d).Groups[1].Value, CultureInfo.InvariantCulture));
+    }
+
+    [GeneratedRegex(@"^(\d+) items")]
+    private static partial Regex Count();
+}
+
+public sealed class RetentionEngineOnSqlite() : RetentionEngineTests(StoreKind.Sqlite);
+
+public sealed class RetentionEngineOnPostgreSql() : RetentionEngineTests(StoreKind.PostgreSql);
