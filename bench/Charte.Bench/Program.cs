@@ -18,6 +18,13 @@ if (args is ["ledger", var ledgerStore, var count])
     return;
 }
 
+// "retention STORE RECORDS": a sweep of RECORDS due records next to a plain DELETE, as a Markdown section.
+if (args is ["retention", var retentionStore, var due])
+{
+    Console.Write(await RetentionBench.RunAsync(retentionStore, int.Parse(due, System.Globalization.CultureInfo.InvariantCulture)));
+    return;
+}
+
 // Several launches and iterations; BenchmarkDotNet reports the median next to the floor's, from the same run.
 var config = DefaultConfig.Instance
     .AddJob(Job.Default.WithLaunchCount(3).WithWarmupCount(3).WithIterationCount(10))

@@ -69,16 +69,19 @@ public static class RetentionClock
     /// <summary>The rule of <paramref name="rules"/> that governs the record, or null when none covers it.</summary>
     public static RetentionRule? Choose(IReadOnlyList<RetentionRule> rules, RecordFacts record, IReadOnlyList<EventFact> events)
     {
-        var covering = rules.Where(r => Covers(r, record)).ToList();
+        var covering = Covering.GetValue(rules, _ => new()).GetOrAdd((record.Category, record.SubjectCategory), key => [.. rules.Where(r => Covers(r, key.Category, key.Subject))]);
         var triggered = covering.FirstOrDefault(r => r.When is { } when && events.Any(e => e.Event == when.Id));
         return triggered ?? covering.Where(r => r.When is null)
             .OrderByDescending(r => (r.Categories.Count > 0 ? 2 : 0) + (r.For.Count > 0 ? 1 : 0))
             .FirstOrDefault();
     }
 
-    private static bool Covers(RetentionRule rule, RecordFacts record) =>
-        (rule.Categories.Count == 0 || rule.Categories.Any(c => record.Category == c.Id || record.Category.StartsWith(c.Id + ".", StringComparison.Ordinal)))
-        && (rule.For.Count == 0 || (record.SubjectCategory is { } subject && rule.For.Any(f => f.Id == subject)));
+    /// <summary>The rules of a purpose that cover a (category, subject category): the same for every record that has them.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlyList<RetentionRule>, System.Collections.Concurrent.ConcurrentDictionary<(string Category, string? Subject), List<RetentionRule>>> Covering = [];
+
+    private static bool Covers(RetentionRule rule, string category, string? subjectCategory) =>
+        (rule.Categories.Count == 0 || rule.Categories.Any(c => category == c.Id || category.StartsWith(c.Id + ".", StringComparison.Ordinal)))
+        && (rule.For.Count == 0 || (subjectCategory is { } subject && rule.For.Any(f => f.Id == subject)));
 
     private static RetentionDecision Evaluate(RetentionRule rule, List<EventFact> events, DateTimeOffset asOf)
     {

@@ -105,7 +105,6 @@ public sealed partial class JournalWriter(StoreLocation store, TimeProvider cloc
                 : await CommitPostgreSqlAsync(batch, cancellationToken);
             for (var i = 0; i < batch.Count; i++)
             {
-                batch[i].Entry.Id = ids[i];
                 batch[i].Done.TrySetResult(ids[i]);
             }
         }
@@ -129,16 +128,7 @@ public sealed partial class JournalWriter(StoreLocation store, TimeProvider cloc
     {
         var connection = _sqlite ??= await OpenSqliteAsync(cancellationToken);
         await using var transaction = connection.BeginTransaction();
-        await using var command = Sql.Command(connection, Insert, transaction);
-        var parameters = Parameters(command);
-        command.Prepare();
-        var ids = new long[batch.Count];
-        for (var i = 0; i < batch.Count; i++)
-        {
-            Bind(command, parameters, batch[i].Entry);
-            ids[i] = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
-        }
-
+        var ids = await InsertAsync(connection, transaction, [.. batch.Select(b => b.Entry)], cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         _unflushed = true;
         return ids;
@@ -149,26 +139,46 @@ public sealed partial class JournalWriter(StoreLocation store, TimeProvider cloc
         await using var connection = new NpgsqlConnection(store.ConnectionString);
         await connection.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using var batchCommand = new NpgsqlBatch(connection, transaction);
-        batchCommand.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit TO OFF"));
-        foreach (var (entry, _) in batch)
+        await using (var relaxed = new NpgsqlCommand("SET LOCAL synchronous_commit TO OFF", connection, transaction))
         {
-            var command = new NpgsqlBatchCommand(Positional);
-            command.Parameters.Add(new NpgsqlParameter { Value = entry.At });
-            command.Parameters.Add(new NpgsqlParameter { Value = entry.Actor });
-            command.Parameters.Add(new NpgsqlParameter { Value = entry.Action });
-            command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.Subject ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar });
-            command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.Purpose ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar });
-            command.Parameters.Add(new NpgsqlParameter { Value = entry.Outcome });
-            command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.Detail ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar });
-            batchCommand.BatchCommands.Add(command);
+            await relaxed.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        var ids = new long[batch.Count];
-        await using (var reader = await batchCommand.ExecuteReaderAsync(cancellationToken))
+        var ids = await InsertAsync(connection, transaction, [.. batch.Select(b => b.Entry)], cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return ids;
+    }
+
+    /// <summary>
+    /// Inserts entries in the caller's transaction and returns their indexes, in order: a prepared statement per entry on
+    /// SQLite (in process), one round trip for all on PostgreSQL. Sets each entry's <see cref="JournalEntry.Id"/>.
+    /// </summary>
+    public static async Task<long[]> InsertAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<JournalEntry> entries, CancellationToken cancellationToken)
+    {
+        var ids = new long[entries.Count];
+        if (entries.Count == 0)
         {
-            // The reader starts on the first statement that returns rows: the SET returns none.
-            for (var i = 0; i < batch.Count; i++)
+            return ids;
+        }
+
+        if (connection is NpgsqlConnection npgsql)
+        {
+            await using var batch = new NpgsqlBatch(npgsql, (NpgsqlTransaction)transaction);
+            foreach (var entry in entries)
+            {
+                var command = new NpgsqlBatchCommand(Positional);
+                command.Parameters.Add(new NpgsqlParameter { Value = entry.At });
+                command.Parameters.Add(new NpgsqlParameter { Value = entry.Actor });
+                command.Parameters.Add(new NpgsqlParameter { Value = entry.Action });
+                command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.Subject ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar });
+                command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.Purpose ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar });
+                command.Parameters.Add(new NpgsqlParameter { Value = entry.Outcome });
+                command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.Detail ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar });
+                batch.BatchCommands.Add(command);
+            }
+
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+            for (var i = 0; i < entries.Count; i++)
             {
                 if (i > 0)
                 {
@@ -179,8 +189,23 @@ public sealed partial class JournalWriter(StoreLocation store, TimeProvider cloc
                 ids[i] = reader.GetInt64(0);
             }
         }
+        else
+        {
+            await using var command = Sql.Command(connection, Insert, transaction);
+            var parameters = Parameters(command);
+            command.Prepare();
+            for (var i = 0; i < entries.Count; i++)
+            {
+                Bind(command, parameters, entries[i]);
+                ids[i] = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+            }
+        }
 
-        await transaction.CommitAsync(cancellationToken);
+        for (var i = 0; i < entries.Count; i++)
+        {
+            entries[i].Id = ids[i];
+        }
+
         return ids;
     }
 

@@ -87,13 +87,24 @@ public sealed class SubjectKeys(IDbContextFactory<KeyStoreDb> store, MasterKeys 
     }
 
     /// <summary>Destroys the subject's data key: every ciphertext made with it, in the database and in every backup, becomes noise.</summary>
-    public async Task<bool> ShredAsync(Guid subject, CancellationToken cancellationToken)
+    public async Task<bool> ShredAsync(Guid subject, CancellationToken cancellationToken) => await ShredManyAsync([subject], cancellationToken) > 0;
+
+    /// <summary>Destroys the data keys of many subjects in one statement (retention sweeps); returns how many existed.</summary>
+    public async Task<int> ShredManyAsync(IReadOnlyCollection<Guid> subjects, CancellationToken cancellationToken)
     {
-        _cache.TryRemove(subject, out _);
+        Forget(subjects);
         await using var db = await store.CreateDbContextAsync(cancellationToken);
-        var deleted = await db.SubjectKeys.Where(k => k.SubjectId == subject).ExecuteDeleteAsync(cancellationToken);
-        _cache.TryRemove(subject, out _);
-        return deleted > 0;
+        var deleted = await db.SubjectKeys.Where(k => subjects.Contains(k.SubjectId)).ExecuteDeleteAsync(cancellationToken);
+        Forget(subjects);
+        return deleted;
+    }
+
+    private void Forget(IReadOnlyCollection<Guid> subjects)
+    {
+        foreach (var subject in subjects)
+        {
+            _cache.TryRemove(subject, out _);
+        }
     }
 
     /// <summary>Re-wraps every data key not wrapped by the current master key, in batches; the data is not touched.</summary>

@@ -140,7 +140,9 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
         _ => null,
     };
 
-    private string Describe(RetentionRule rule) => RetentionWording.Describe(rule, charter, "en");
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<RetentionRule, string> _wording = new(ReferenceEqualityComparer.Instance);
+
+    private string Describe(RetentionRule rule) => _wording.GetOrAdd(rule, r => RetentionWording.Describe(r, charter, "en"));
 
     private static void Count<TKey>(Dictionary<TKey, int> counts, TKey key) where TKey : notnull =>
         counts[key] = counts.GetValueOrDefault(key) + 1;
@@ -161,90 +163,139 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
         var now = clock.GetUtcNow().UtcDateTime;
         await using var db = await _databases.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var subjects = actions.Select(a => a.Item.Subject).Distinct().ToList();
-        var owned = await LockAsync(db, subjects, cancellationToken);
+        var owned = await LockAsync(db, [.. actions.Select(a => a.Item.Subject).Distinct()], cancellationToken);
+        var mine = actions.Where(a => owned.Contains(a.Item.Subject)).ToDictionary(a => a.Item.Id);
         var pseudonyms = await db.Subjects.AsNoTracking().Where(s => owned.Contains(s.Id)).ToDictionaryAsync(s => s.Id, s => s.Pseudonym, cancellationToken);
-        foreach (var group in actions.Where(a => owned.Contains(a.Item.Subject)).GroupBy(a => (a.Item.Subject, a.Item.Purpose, a.Step, a.Rule)))
+        var connection = db.Database.GetDbConnection();
+        var dbTransaction = db.Database.CurrentTransaction!.GetDbTransaction();
+        var changed = new List<(Action Action, Changed Row)>();
+        foreach (var step in mine.Values.Select(a => a.Step).Distinct())
         {
-            var (subject, purpose, step, rule) = group.Key;
-            var records = group.Where(a => !a.Item.Document).Select(a => a.Item.Id).ToList();
-            var documents = group.Where(a => a.Item.Document).Select(a => a.Item.Id).ToList();
-            int changed;
-            if (step == RetentionStep.Archive)
+            var ids = mine.Values.Where(a => a.Step == step).ToList();
+            var kept = step == RetentionStep.Anonymise ? await AnonymiseAsync(db, [.. ids.Where(a => !a.Item.Document).Select(a => a.Item.Id)], now, cancellationToken) : [];
+            foreach (var document in new[] { false, true })
             {
-                changed = await db.Records.Where(r => records.Contains(r.Id) && r.ArchivedAt == null).ExecuteUpdateAsync(r => r.SetProperty(x => x.ArchivedAt, now), cancellationToken)
-                    + await db.Documents.Where(d => documents.Contains(d.Id) && d.ArchivedAt == null).ExecuteUpdateAsync(d => d.SetProperty(x => x.ArchivedAt, now), cancellationToken);
-                archived += changed;
-            }
-            else
-            {
-                var kept = step == RetentionStep.Anonymise ? await AnonymiseAsync(db, subject, records, now, cancellationToken) : [];
-                changed = await db.Records.Where(r => records.Contains(r.Id)).ExecuteDeleteAsync(cancellationToken)
-                    + await db.Documents.Where(d => documents.Contains(d.Id)).ExecuteDeleteAsync(cancellationToken);
-                if (changed > 0)
-                {
-                    // What anonymisation keeps, or only the counts: never linked to the subject.
-                    db.AnonymousRecords.AddRange(kept.Count > 0 ? kept : group.Where(_ => step == RetentionStep.KeepAnonymousStats).Select(a => Anonymous(a.Item, null, now)));
-                    emptied.Add(subject);
-                }
-
-                if (step == RetentionStep.Delete)
-                {
-                    deleted += changed;
-                }
-                else if (step == RetentionStep.Anonymise)
-                {
-                    anonymised += changed;
-                }
-                else
-                {
-                    counted += changed;
-                }
+                var rows = await ChangeAsync(connection, dbTransaction, document ? "documents" : "records", step, [.. ids.Where(a => a.Item.Document == document).Select(a => a.Item.Id)], now, cancellationToken);
+                changed.AddRange(rows.Select(r => (mine[r.Id], r)));
             }
 
-            if (changed > 0)
+            var done = changed.Where(c => c.Action.Step == step).ToList();
+            switch (step)
             {
-                var categories = string.Join(", ", group.Select(a => a.Item.Category).Distinct().Order(StringComparer.Ordinal));
-                db.Journal.Add(new JournalEntry
-                {
-                    At = now,
-                    Actor = Actor,
-                    Action = "retention." + YamlNames.Of(step),
-                    Subject = pseudonyms.GetValueOrDefault(subject),
-                    Purpose = purpose,
-                    Outcome = "ok",
-                    Detail = Truncate($"{changed} items: {categories}; rule: {Describe(rule)}"),
-                });
+                case RetentionStep.Archive:
+                    archived += done.Count;
+                    break;
+                case RetentionStep.Delete:
+                    deleted += done.Count;
+                    break;
+                case RetentionStep.Anonymise:
+                    anonymised += done.Count;
+                    db.AnonymousRecords.AddRange(done.Select(d => kept.GetValueOrDefault(d.Row.Id) ?? Anonymous(d.Action.Item, null, now)));
+                    break;
+                default:
+                    counted += done.Count;
+                    db.AnonymousRecords.AddRange(done.Select(d => Anonymous(d.Action.Item, null, now)));
+                    break;
+            }
+
+            if (step != RetentionStep.Archive)
+            {
+                emptied.UnionWith(done.Select(d => d.Action.Item.Subject));
             }
         }
 
+        // One ledger entry per subject, purpose, step and rule, counting only the rows this sweep changed.
+        var entries = new List<JournalEntry>();
+        foreach (var group in changed.GroupBy(c => (c.Action.Item.Subject, c.Action.Item.Purpose, c.Action.Step, c.Action.Rule)))
+        {
+            var (subject, purpose, step, rule) = group.Key;
+            var categories = string.Join(", ", group.Select(c => c.Action.Item.Category).Distinct().Order(StringComparer.Ordinal));
+            entries.Add(new JournalEntry
+            {
+                At = now,
+                Actor = Actor,
+                Action = "retention." + YamlNames.Of(step),
+                Subject = pseudonyms.GetValueOrDefault(subject),
+                Purpose = purpose,
+                Outcome = "ok",
+                Detail = Truncate($"{group.Count()} items: {categories}; rule: {Describe(rule)}"),
+            });
+        }
+
+        await JournalWriter.InsertAsync(connection, dbTransaction, entries, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
 
-        var shredded = 0;
-        foreach (var subject in emptied)
+        // Subjects left with nothing (and under no hold) lose their key: one batch per page.
+        var remaining = emptied.Count == 0 ? [] : (await db.Records.Where(r => emptied.Contains(r.SubjectId)).Select(r => r.SubjectId)
+            .Union(db.Documents.Where(d => emptied.Contains(d.SubjectId)).Select(d => d.SubjectId)).ToListAsync(cancellationToken)).ToHashSet();
+        var empty = emptied.Where(s => !remaining.Contains(s) && !holds.Any(h => h.SubjectId == s)).ToDictionary(s => s, s => new JournalEntry
         {
-            if (holds.Any(h => h.SubjectId == subject) || await db.Records.AnyAsync(r => r.SubjectId == subject, cancellationToken)
-                || await db.Documents.AnyAsync(d => d.SubjectId == subject, cancellationToken))
-            {
-                continue;
-            }
-
-            var entry = new JournalEntry { At = now, Actor = Actor, Action = "retention.shred", Subject = pseudonyms.GetValueOrDefault(subject), Outcome = "ok", Detail = "nothing of the subject remains" };
-            await SubjectsApi.ShredAsync(db, keys, subject, entry, clock, cancellationToken);
-            shredded++;
+            At = now,
+            Actor = Actor,
+            Action = "retention.shred",
+            Subject = pseudonyms.GetValueOrDefault(s),
+            Outcome = "ok",
+            Detail = "nothing of the subject remains",
+        });
+        if (empty.Count > 0)
+        {
+            await SubjectsApi.ShredManyAsync(db, keys, empty, clock, cancellationToken);
         }
 
+        var shredded = empty.Count;
         return new Done(archived, deleted, anonymised, counted, shredded);
     }
 
-    private async Task<List<AnonymousRecord>> AnonymiseAsync(CharteDb db, Guid subject, List<Guid> records, DateTime now, CancellationToken cancellationToken)
+    /// <summary>What anonymisation keeps of each record, by record id, read before the records go.</summary>
+    private async Task<Dictionary<Guid, AnonymousRecord>> AnonymiseAsync(CharteDb db, List<Guid> records, DateTime now, CancellationToken cancellationToken)
     {
-        var key = await keys.FindAsync(subject, cancellationToken);
         var rows = await db.Records.AsNoTracking().Where(r => records.Contains(r.Id)).ToListAsync(cancellationToken);
-        return [.. rows.Select(r => Anonymous(
-            new Item(r.Id, false, subject, r.Purpose, r.Category, new DateTimeOffset(DateTime.SpecifyKind(r.CollectedAt, DateTimeKind.Utc)), r.ArchivedAt is not null),
-            key is null ? null : Anonymisation.Anonymise(r.Category, key.OpenRecord(r.Id, r.KeyVersion, r.Value)), now))];
+        var kept = new Dictionary<Guid, AnonymousRecord>();
+        foreach (var subject in rows.GroupBy(r => r.SubjectId))
+        {
+            var key = await keys.FindAsync(subject.Key, cancellationToken);
+            foreach (var r in subject)
+            {
+                var item = new Item(r.Id, false, subject.Key, r.Purpose, r.Category, new DateTimeOffset(DateTime.SpecifyKind(r.CollectedAt, DateTimeKind.Utc)), r.ArchivedAt is not null);
+                kept[r.Id] = Anonymous(item, key is null ? null : Anonymisation.Anonymise(r.Category, key.OpenRecord(r.Id, r.KeyVersion, r.Value)), now);
+            }
+        }
+
+        return kept;
+    }
+
+    private sealed record Changed(Guid Id);
+
+    /// <summary>
+    /// Archives or deletes the given rows in one statement, and returns those it actually changed (<c>RETURNING</c>):
+    /// a row another sweep already handled is not counted twice.
+    /// </summary>
+    private static async Task<List<Changed>> ChangeAsync(DbConnection connection, DbTransaction transaction, string table, RetentionStep step, List<Guid> ids, DateTime now, CancellationToken cancellationToken)
+    {
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+
+        await using var command = Sql.Command(connection, "", transaction);
+        var match = Sql.IdIn(command, "id", "@ids", ids);
+        command.CommandText = step == RetentionStep.Archive
+            ? $"UPDATE {table} SET archived_at = @now WHERE {match} AND archived_at IS NULL RETURNING id"
+            : $"DELETE FROM {table} WHERE {match} RETURNING id";
+        if (step == RetentionStep.Archive)
+        {
+            command.Add("@now", now);
+        }
+
+        var changed = new List<Changed>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            changed.Add(new Changed(reader.GetGuid(0)));
+        }
+
+        return changed;
     }
 
     private static AnonymousRecord Anonymous(Item item, string? value, DateTime now) => new()

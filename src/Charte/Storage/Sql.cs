@@ -66,6 +66,22 @@ internal static class Sql
             _ => value,
         };
 
+    /// <summary>
+    /// "column is one of these ids", as one parameter whatever their number: a JSON array read by <c>json_each</c> on
+    /// SQLite, a uuid[] on PostgreSQL.
+    /// </summary>
+    public static string IdIn(DbCommand command, string column, string name, IReadOnlyCollection<Guid> ids)
+    {
+        if (command is SqliteCommand)
+        {
+            command.Add(name, System.Text.Json.JsonSerializer.Serialize(ids.Select(Text)));
+            return $"{column} IN (SELECT value FROM json_each({name}))";
+        }
+
+        command.Add(name, ids.ToArray());
+        return $"{column} = ANY({name})";
+    }
+
     public static DateTime? NullableDateTime(this DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : Utc(reader.GetDateTime(ordinal));
 

@@ -6,6 +6,7 @@ using Charte.Keys;
 using Charte.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Charte.Vault;
 
@@ -162,25 +163,40 @@ public static class SubjectsApi
     }
 
     /// <summary>
-    /// Crypto-shredding: the data key is destroyed first (so that nothing stays readable even if what follows fails),
-    /// then blind indexes, data, events and statuses go in one transaction with the journal entry; the subject row
-    /// stays as a tombstone. The entry's detail is completed with the counts.
+    /// Crypto-shredding: the data keys are destroyed first (so that nothing stays readable even if what follows fails),
+    /// then blind indexes, data, events and statuses go in one transaction with one journal entry per subject; the
+    /// subject rows stay as tombstones. Each entry's detail is completed with its subject's counts.
     /// </summary>
     internal static async Task<(int Records, int Documents, Journal.JournalEntry Entry)> ShredAsync(CharteDb db, SubjectKeys keys, Guid id, Journal.JournalEntry entry, TimeProvider clock, CancellationToken cancellationToken)
     {
-        await keys.ShredAsync(id, cancellationToken);
+        var counts = await ShredManyAsync(db, keys, new Dictionary<Guid, Journal.JournalEntry> { [id] = entry }, clock, cancellationToken);
+        return (counts[id].Records, counts[id].Documents, entry);
+    }
+
+    internal static async Task<Dictionary<Guid, (int Records, int Documents)>> ShredManyAsync(CharteDb db, SubjectKeys keys, Dictionary<Guid, Journal.JournalEntry> entries, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var ids = entries.Keys.ToList();
+        await keys.ShredManyAsync(ids, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var records = await db.Records.Where(r => r.SubjectId == id).ExecuteDeleteAsync(cancellationToken);
-        var documents = await db.Documents.Where(d => d.SubjectId == id).ExecuteDeleteAsync(cancellationToken);
-        await db.Identifiers.Where(i => i.SubjectId == id).ExecuteDeleteAsync(cancellationToken);
-        await db.Events.Where(e => e.SubjectId == id).ExecuteDeleteAsync(cancellationToken);
-        await db.PurposeStates.Where(p => p.SubjectId == id).ExecuteDeleteAsync(cancellationToken);
+        var records = (await db.Records.Where(r => ids.Contains(r.SubjectId)).GroupBy(r => r.SubjectId).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken)).ToDictionary(g => g.Key, g => g.Count);
+        var documents = (await db.Documents.Where(d => ids.Contains(d.SubjectId)).GroupBy(d => d.SubjectId).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken)).ToDictionary(g => g.Key, g => g.Count);
+        await db.Records.Where(r => ids.Contains(r.SubjectId)).ExecuteDeleteAsync(cancellationToken);
+        await db.Documents.Where(d => ids.Contains(d.SubjectId)).ExecuteDeleteAsync(cancellationToken);
+        await db.Identifiers.Where(i => ids.Contains(i.SubjectId)).ExecuteDeleteAsync(cancellationToken);
+        await db.Events.Where(e => ids.Contains(e.SubjectId)).ExecuteDeleteAsync(cancellationToken);
+        await db.PurposeStates.Where(p => ids.Contains(p.SubjectId)).ExecuteDeleteAsync(cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
-        await db.Subjects.Where(s => s.Id == id).ExecuteUpdateAsync(s => s.SetProperty(x => x.ShreddedAt, now).SetProperty(x => x.Category, (string?)null), cancellationToken);
-        entry.Detail = $"key destroyed; {records} records, {documents} documents deleted" + (entry.Detail is null ? "" : "; " + entry.Detail);
-        db.Journal.Add(entry);
-        await db.SaveChangesAsync(cancellationToken);
+        await db.Subjects.Where(s => ids.Contains(s.Id)).ExecuteUpdateAsync(s => s.SetProperty(x => x.ShreddedAt, now).SetProperty(x => x.Category, (string?)null), cancellationToken);
+        var counts = new Dictionary<Guid, (int, int)>();
+        foreach (var (id, entry) in entries)
+        {
+            var (r, d) = (records.GetValueOrDefault(id), documents.GetValueOrDefault(id));
+            entry.Detail = $"key destroyed; {r} records, {d} documents deleted" + (entry.Detail is null ? "" : "; " + entry.Detail);
+            counts[id] = (r, d);
+        }
+
+        await Journal.JournalWriter.InsertAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), [.. entries.Values], cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return (records, documents, entry);
+        return counts;
     }
 }
