@@ -7,8 +7,12 @@ using Microsoft.EntityFrameworkCore;
 namespace Charte.Applications;
 
 /// <summary>The application behind a request, and the purposes it holds.</summary>
-public sealed record Caller(Guid ApplicationId, string Name, IReadOnlySet<string> Purposes)
+public sealed record Caller(Guid ApplicationId, string Name, IReadOnlySet<string> Purposes, IReadOnlySet<string>? Roles = null)
 {
+    public const string Archivist = "archivist";
+
+    public bool Has(string role) => Roles?.Contains(role) == true;
+
     public string Actor => "app:" + Name;
 
     /// <summary>Minimal APIs bind a handler's <see cref="Caller"/> from what <see cref="ApiKeyMiddleware"/> verified.</summary>
@@ -83,7 +87,7 @@ public sealed class ApiKeys(IDbContextFactory<CharteDb> databases, TimeProvider 
 
         var result = found.Key.RevokedAt is not null
             ? (null, KeyProblem.Revoked)
-            : (new Caller(found.Application.Id, found.Application.Name, found.Application.PurposeList.ToHashSet(StringComparer.Ordinal)), KeyProblem.Missing);
+            : (new Caller(found.Application.Id, found.Application.Name, found.Application.PurposeList.ToHashSet(StringComparer.Ordinal), found.Application.RoleList.ToHashSet(StringComparer.Ordinal)), KeyProblem.Missing);
         if (cacheFor > TimeSpan.Zero)
         {
             _cache[id] = (result.Item1, result.Item2, hash, clock.GetTimestamp() + (long)(cacheFor.TotalSeconds * clock.TimestampFrequency));

@@ -11,7 +11,12 @@ public sealed class Application
 
     public DateTime CreatedAt { get; set; }
 
+    /// <summary>Roles beyond the purposes, space-separated: <c>archivist</c> may read the intermediate archive.</summary>
+    public string Roles { get; set; } = "";
+
     public IReadOnlyList<string> PurposeList => Purposes.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    public IReadOnlyList<string> RoleList => Roles.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 }
 
 /// <summary>An API key: its public id and the SHA-256 of its secret. The secret is shown once, when the key is made.</summary>

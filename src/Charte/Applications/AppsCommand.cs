@@ -15,7 +15,8 @@ internal static class AppsCommand
         var store = new StoreOptions();
         var name = new Argument<string>("NAME") { Description = "The application's name (letters, digits, - and _)" };
         var purposes = new Option<string[]>("--purpose") { Description = "A purpose of the charter the application may use (repeat the option)", Required = true, AllowMultipleArgumentsPerToken = true };
-        var add = new Command("add", "Register an application with the purposes it may use, and print its first API key (shown once).") { name, purposes };
+        var roles = new Option<string[]>("--role") { Description = "A role beyond the purposes: archivist (reads the intermediate archive, with a reason)", AllowMultipleArgumentsPerToken = true };
+        var add = new Command("add", "Register an application with the purposes it may use, and print its first API key (shown once).") { name, purposes, roles };
         store.AddTo(add);
         add.SetAction(async (result, cancellationToken) =>
         {
@@ -42,8 +43,15 @@ internal static class AppsCommand
                 return CharteCommand.Usage;
             }
 
+            var granted = (result.GetValue(roles) ?? []).Distinct(StringComparer.Ordinal).ToList();
+            if (granted.FirstOrDefault(r => r != Caller.Archivist) is { } role)
+            {
+                error.WriteLine($"charte: unknown role '{role}'; the roles an application may hold: {Caller.Archivist}");
+                return CharteCommand.Usage;
+            }
+
             await CharteServer.MigrateAsync(location!, cancellationToken);
-            var (key, problem) = await AddAsync(CharteDb.Factory(location!), appName, wanted, clock, cancellationToken);
+            var (key, problem) = await AddAsync(CharteDb.Factory(location!), appName, wanted, clock, cancellationToken, granted);
             if (key is null)
             {
                 error.WriteLine("charte: " + problem);
@@ -140,7 +148,7 @@ internal static class AppsCommand
     }
 
     /// <summary>Registers an application and issues its first key; null and a reason when the name is taken.</summary>
-    public static async Task<(string? Key, string Problem)> AddAsync(IDbContextFactory<CharteDb> databases, string name, IReadOnlyList<string> purposes, TimeProvider clock, CancellationToken cancellationToken)
+    public static async Task<(string? Key, string Problem)> AddAsync(IDbContextFactory<CharteDb> databases, string name, IReadOnlyList<string> purposes, TimeProvider clock, CancellationToken cancellationToken, IReadOnlyList<string>? roles = null)
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         if (await db.Applications.AnyAsync(a => a.Name == name, cancellationToken))
@@ -148,11 +156,11 @@ internal static class AppsCommand
             return (null, $"an application named '{name}' already exists; issue it another key with 'charte apps key {name}'");
         }
 
-        var application = new Application { Id = Guid.CreateVersion7(clock.GetUtcNow()), Name = name, Purposes = string.Join(' ', purposes), CreatedAt = clock.GetUtcNow().UtcDateTime };
+        var application = new Application { Id = Guid.CreateVersion7(clock.GetUtcNow()), Name = name, Purposes = string.Join(' ', purposes), Roles = string.Join(' ', roles ?? []), CreatedAt = clock.GetUtcNow().UtcDateTime };
         var (row, key) = ApiKeys.Issue(application.Id, clock);
         db.Applications.Add(application);
         db.ApiKeys.Add(row);
-        db.Journal.Add(Entry(clock, "application.register", $"application {name}; purposes {string.Join(", ", purposes)}; key {row.Id}"));
+        db.Journal.Add(Entry(clock, "application.register", $"application {name}; purposes {string.Join(", ", purposes)}{(roles is { Count: > 0 } ? "; roles " + string.Join(", ", roles) : "")}; key {row.Id}"));
         await db.SaveChangesAsync(cancellationToken);
         return (key, "");
     }

@@ -15,7 +15,8 @@ internal static class RetentionCommand
     {
         var store = new StoreOptions();
         var asOf = new Option<string?>("--as-of") { Description = "The date to plan or run for (YYYY-MM-DD, Paris); default: now" };
-        var plan = new Command("plan", "What retention will do, when, to how many records, under which rule (and what legal holds keep).") { asOf };
+        var compare = new Option<string?>("--compare-with") { Description = "Another version of the charter: show how its periods would change what is due, before it is applied" };
+        var plan = new Command("plan", "What retention will do, when, to how many records, under which rule (and what legal holds keep).") { asOf, compare };
         store.AddTo(plan);
         plan.SetAction(async (result, cancellationToken) =>
         {
@@ -34,6 +35,25 @@ internal static class RetentionCommand
             foreach (var row in forecast.Rows)
             {
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{row.When,-8} {row.Purpose,-26} {YamlNames.Of(row.Step),-21} {row.Records,7:N0}  {row.Rule}"));
+            }
+
+            if (result.GetValue(compare) is { } other)
+            {
+                var next = CharterFile.Load(other, clock, result.InvocationConfiguration.Error);
+                if (next is null)
+                {
+                    return CharteCommand.Findings;
+                }
+
+                var after = await engine.With(next).PlanAsync(instant, cancellationToken);
+                output.WriteLine();
+                output.WriteLine($"With {other}: due now {forecast.DueNow:N0} → {after.DueNow:N0}");
+                output.WriteLine("purpose                    step                  due now (before → after)  next 12 months (before → after)");
+                foreach (var change in RetentionEngine.Compare(forecast, after, instant))
+                {
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{change.Purpose,-26} {YamlNames.Of(change.Step),-21} {change.NowBefore,8:N0} → {change.NowAfter,-8:N0}       {change.YearBefore,8:N0} → {change.YearAfter:N0}"));
+                }
             }
 
             return CharteCommand.Success;

@@ -21,6 +21,9 @@ public sealed record PlanRow(string When, string Purpose, RetentionStep Step, st
 
 public sealed record RetentionPlan(DateTimeOffset AsOf, IReadOnlyList<PlanRow> Rows, int DueNow, int Held, int Waiting, int WithoutRule, int Scanned);
 
+/// <summary>How a charter change moves what is due, for one purpose and step.</summary>
+public sealed record PlanChange(string Purpose, RetentionStep Step, int NowBefore, int NowAfter, int YearBefore, int YearAfter);
+
 public sealed record RetentionSummary(int Archived, int Deleted, int Anonymised, int Counted, int Shredded, int Held, int Scanned, bool DryRun);
 
 /// <summary>
@@ -38,6 +41,22 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
     public const string Actor = "system:retention";
 
     private readonly IDbContextFactory<CharteDb> _databases = CharteDb.Factory(store);
+
+    /// <summary>The same store and keys under another version of the charter, to forecast a change before applying it.</summary>
+    public RetentionEngine With(Charter other) => new(store, other, keys, clock);
+
+    /// <summary>Per purpose and step, what is due now and in the next twelve months, before and after; only what differs.</summary>
+    public static List<PlanChange> Compare(RetentionPlan before, RetentionPlan after, DateTimeOffset asOf)
+    {
+        var horizon = LegalTime.Date(asOf).AddMonths(12).ToString("yyyy-MM", CultureInfo.InvariantCulture);
+        static (int Now, int Year) Sum(RetentionPlan plan, string purpose, RetentionStep step, string horizon) =>
+            (plan.Rows.Where(r => r.Purpose == purpose && r.Step == step && r.When == "now").Sum(r => r.Records),
+             plan.Rows.Where(r => r.Purpose == purpose && r.Step == step && r.When != "now" && string.CompareOrdinal(r.When, horizon) < 0).Sum(r => r.Records));
+        return [.. before.Rows.Concat(after.Rows).Select(r => (r.Purpose, r.Step)).Distinct().Order()
+            .Select(k => (k, Before: Sum(before, k.Purpose, k.Step, horizon), After: Sum(after, k.Purpose, k.Step, horizon)))
+            .Where(c => c.Before != c.After)
+            .Select(c => new PlanChange(c.k.Purpose, c.k.Step, c.Before.Now, c.After.Now, c.Before.Year, c.After.Year))];
+    }
 
     public async Task<RetentionPlan> PlanAsync(DateTimeOffset asOf, CancellationToken cancellationToken)
     {

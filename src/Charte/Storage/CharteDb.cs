@@ -169,7 +169,9 @@ public sealed class CharteDb(DbContextOptions<CharteDb> options) : DbContext(opt
             e.HasIndex(a => a.Name).IsUnique();
             e.Property(a => a.Purposes).HasColumnName("purposes").HasMaxLength(4000);
             e.Property(a => a.CreatedAt).HasColumnName("created_at");
+            e.Property(a => a.Roles).HasColumnName("roles").HasMaxLength(200);
             e.Ignore(a => a.PurposeList);
+            e.Ignore(a => a.RoleList);
         });
 
         model.Entity<ApiKey>(e =>

@@ -35,6 +35,7 @@ public static class VaultApi
             .WithSummary("Record a lifecycle event (last_contact, contract_end, death…) that starts a retention clock");
         api.MapPut("/subjects/{id:guid}/purposes/{purpose}", EventsApi.SetStatusAsync).Accepts<SetPurposeStatus>("application/json")
             .WithSummary("Record the person's restriction, objection or consent for one purpose");
+        api.MapArchive();
         return api;
     }
 
@@ -182,4 +183,5 @@ public sealed record Erased(Guid Id, bool Shredded, int Records, int Documents, 
 [JsonSerializable(typeof(WriteRecords))]
 [JsonSerializable(typeof(PostEvent))]
 [JsonSerializable(typeof(SetPurposeStatus))]
+[JsonSerializable(typeof(ReadArchive))]
 internal sealed partial class VaultJson : JsonSerializerContext;

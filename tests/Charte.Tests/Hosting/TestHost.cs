@@ -76,10 +76,15 @@ public sealed class TestHost : IAsyncDisposable
     }
 
     /// <summary>Registers an application holding <paramref name="purposes"/> and returns a client that sends its key.</summary>
-    public async Task<HttpClient> ClientAsync(params string[] purposes)
+    public Task<HttpClient> ClientAsync(params string[] purposes) => ClientAsync(purposes, []);
+
+    /// <summary>An application holding the archivist role besides <paramref name="purposes"/>.</summary>
+    public Task<HttpClient> ArchivistAsync(params string[] purposes) => ClientAsync(purposes, [Caller.Archivist]);
+
+    private async Task<HttpClient> ClientAsync(string[] purposes, string[] roles)
     {
         var name = "app-" + Guid.NewGuid().ToString("N")[..8];
-        var (key, problem) = await AppsCommand.AddAsync(CharteDb.Factory(Store), name, purposes, Clock, CancellationToken.None);
+        var (key, problem) = await AppsCommand.AddAsync(CharteDb.Factory(Store), name, purposes, Clock, CancellationToken.None, roles);
         Assert.True(key is not null, problem);
         var client = Anonymous();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);

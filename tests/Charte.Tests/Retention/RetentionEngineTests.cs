@@ -79,6 +79,39 @@ public abstract partial class RetentionEngineTests(StoreKind kind)
         Assert.True(await check.AnonymousRecords.CountAsync() > 0, "statistics kept as anonymous counts");
     }
 
+    [Fact]
+    public async Task ArchivedRecords_LeaveNormalUse_AndOnlyAnArchivistWithAReasonReadsThem_InTheLedger()
+    {
+        await using var host = await TestHost.StartAsync(kind);
+        var app = await host.ClientAsync("customer_management");
+        var archivist = await host.ArchivistAsync("customer_management");
+        var subject = await VaultApiTests.CreateSubjectAsync(app, "customer", "archived@demo.invalid");
+        await VaultApiTests.WriteAsync(app, subject, "customer_management", ("identity.name", "Jeanne Archive"), ("contact.email", "archived@demo.invalid"));
+        await app.PostAsJsonAsync($"/api/v1/subjects/{subject}/events", new { @event = "contract_end" });
+        host.Clock.Advance(TimeSpan.FromDays(1));
+        var run = await new RetentionEngine(host.Store, host.Charter, host.Services.GetRequiredService<SubjectKeys>(), host.Clock).RunAsync(host.Clock.GetUtcNow(), false, null, CancellationToken.None);
+
+        var normal = await VaultApiTests.ReadAsync(app, subject, "customer_management");
+        var oneCategory = await app.GetAsync($"/api/v1/subjects/{subject}/data?purpose=customer_management&category=identity.name");
+        var notArchivist = await app.PostAsJsonAsync($"/api/v1/subjects/{subject}/archive", new { purpose = "customer_management", reason = "litigation 2026-118 before the tribunal" });
+        var noReason = await archivist.PostAsJsonAsync($"/api/v1/subjects/{subject}/archive", new { purpose = "customer_management", reason = "because" });
+        var opened = await archivist.PostAsJsonAsync($"/api/v1/subjects/{subject}/archive", new { purpose = "customer_management", reason = "litigation 2026-118 before the tribunal" });
+
+        Assert.Equal(2, run.Archived);
+        Assert.Empty(normal.GetProperty("records").EnumerateArray());
+        await VaultApiTests.AssertProblemAsync(oneCategory, System.Net.HttpStatusCode.Forbidden, "archived");
+        await VaultApiTests.AssertProblemAsync(notArchivist, System.Net.HttpStatusCode.Forbidden, "archivist-only");
+        await VaultApiTests.AssertProblemAsync(noReason, System.Net.HttpStatusCode.UnprocessableEntity, "reason-required");
+        Assert.Equal(System.Net.HttpStatusCode.OK, opened.StatusCode);
+        var body = await opened.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        Assert.Equal(["Jeanne Archive", "archived@demo.invalid"], body.GetProperty("records").EnumerateArray().Select(r => r.GetProperty("value").GetString()).Order(StringComparer.Ordinal));
+        await using var db = await CharteDb.Factory(host.Store).CreateDbContextAsync();
+        var entry = await db.Journal.SingleAsync(j => j.Id == body.GetProperty("journal").GetInt64());
+        Assert.Equal(("archive.read", "ok"), (entry.Action, entry.Outcome));
+        Assert.DoesNotContain("litigation", entry.Detail, StringComparison.Ordinal);
+        Assert.Contains("reason sealed", entry.Detail, StringComparison.Ordinal);
+    }
+
     private sealed record Snapshot(List<Row> Items, Dictionary<Guid, string?> Categories, Dictionary<Guid, List<EventFact>> Events);
 
     private sealed record Row(Guid Id, Guid Subject, string Purpose, string Category, DateTimeOffset CollectedAt, bool Archived);

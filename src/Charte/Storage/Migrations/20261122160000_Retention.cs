@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 namespace Charte.Storage.Migrations;
 
-/// <summary>Legal holds, and what anonymisation keeps (unlinked from any subject).</summary>
+/// <summary>Legal holds, what anonymisation keeps (unlinked from any subject), and applications' roles (archivist).</summary>
 [DbContext(typeof(CharteDb))]
 [Migration("20261122160000_Retention")]
 public sealed class Retention : Migration
@@ -38,10 +38,12 @@ public sealed class Retention : Migration
             },
             constraints: table => table.PrimaryKey("pk_anonymous_records", x => x.id));
         migrationBuilder.CreateIndex("ix_anonymous_records_purpose_category", "anonymous_records", ["purpose", "category"]);
+        migrationBuilder.AddColumn<string>("roles", "applications", maxLength: 200, nullable: false, defaultValue: "");
     }
 
     protected override void Down(MigrationBuilder migrationBuilder)
     {
+        migrationBuilder.DropColumn("roles", "applications");
         migrationBuilder.DropTable("anonymous_records");
         migrationBuilder.DropTable("legal_holds");
     }

@@ -1,0 +1,72 @@
+using System.Text.RegularExpressions;
+using Charte.Cli;
+
+namespace Charte.Retention;
+
+/// <summary><c>charte retention plan|run</c> and <c>charte holds</c> on the demo store, in process.</summary>
+public sealed partial class RetentionCommandTests : CliTest
+{
+    [Fact]
+    public async Task PlanHoldRunRelease_AndAChartersChangeIsForecastBeforeItApplies()
+    {
+        var dir = Path.Combine(Folder, "demo");
+        Assert.Equal(0, (await RunAsync("demo", "--dir", dir, "--prepare-only", "--subjects", "150")).Exit);
+        string[] store = ["--store", "sqlite:" + Path.Combine(dir, "charte.db"), "--keys", Path.Combine(dir, "master.key"), "--charter", Path.Combine(dir, "charter.yaml")];
+
+        var plan = await RunAsync(["retention", "plan", .. store]);
+        var hold = await RunAsync(["holds", "add", "--purpose", "reviews", "--reason", "customer complaint under review", .. store[..2]]);
+        var holds = await RunAsync(["holds", "list", .. store[..2]]);
+        var run = await RunAsync(["retention", "run", .. store]);
+        var holdId = HoldId().Match(hold.Out).Groups[1].Value;
+        var release = await RunAsync(["holds", "release", holdId, .. store[..2]]);
+        var after = await RunAsync(["retention", "run", .. store]);
+
+        Assert.True(plan.Exit == 0, plan.Err);
+        var due = Number(plan.Out, "due now");
+        Assert.True(due > 0, plan.Out);
+        Assert.Contains("reviews", plan.Out, StringComparison.Ordinal);
+        Assert.Equal(0, hold.Exit);
+        Assert.Matches(@"purpose reviews; keeps [1-9][\d,]* records", holds.Out);
+        var held = Number(run.Out, "kept by legal holds");
+        Assert.True(held > 0, run.Out);
+        Assert.Equal(due - held, Number(run.Out, "archived") + Number(run.Out, "deleted") + Number(run.Out, "kept as anonymous counts"));
+        Assert.Equal(0, release.Exit);
+        Assert.Equal(held, Number(after.Out, "deleted"));
+
+        // A new version of the charter that keeps statistics 1 month instead of 6: more is due at once.
+        var shorter = Path.Combine(Folder, "shorter.yaml");
+        var text = await File.ReadAllTextAsync(Path.Combine(dir, "charter.yaml"));
+        var statistics = text.IndexOf("  - id: statistics", StringComparison.Ordinal);
+        var period = text.IndexOf("active: P6M", statistics, StringComparison.Ordinal);
+        await File.WriteAllTextAsync(shorter, text[..period] + "active: P1M" + text[(period + "active: P6M".Length)..]);
+        Clock.Advance(TimeSpan.FromDays(62));
+        var compared = await RunAsync(["retention", "plan", "--compare-with", shorter, .. store]);
+        Assert.True(compared.Exit == 0, compared.Err);
+        Assert.Matches(@"statistics\s+keep_anonymous_stats\s+[\d,]+ → [1-9]", compared.Out);
+    }
+
+    [Theory]
+    [InlineData("retention plan --as-of 2026-13-01", "is not a date")]
+    [InlineData("holds add --reason because", "a hold needs a scope")]
+    [InlineData("holds add --purpose reviews --reason x --until tomorrow", "is not a date")]
+    public async Task BadInput_IsAClearUsageError(string command, string message)
+    {
+        var result = await RunAsync([.. command.Split(' '), "--store", "sqlite:" + Path.Combine(Folder, "x.db")]);
+
+        Assert.Equal(CharteCommand.Usage, result.Exit);
+        Assert.Contains(message, result.Err, StringComparison.Ordinal);
+    }
+
+    /// <summary>The number after "label" ("deleted 304", "due now: 596") or, for "kept by legal holds", before it.</summary>
+    private static int Number(string text, string label)
+    {
+        var match = label.StartsWith("kept by", StringComparison.Ordinal)
+            ? Regex.Match(text, @"([\d,]+) " + Regex.Escape(label))
+            : Regex.Match(text, Regex.Escape(label) + @":? ([\d,]+)");
+        Assert.True(match.Success, $"no '{label}' in: {text}");
+        return int.Parse(match.Groups[1].Value.Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [GeneratedRegex(@"hold ([0-9a-f-]{36})")]
+    private static partial Regex HoldId();
+}
