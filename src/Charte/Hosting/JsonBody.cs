@@ -76,7 +76,7 @@ public static class JsonBody
     }
 
     /// <summary>Stops reading a chunked body that grows past the limit, which Content-Length cannot catch.</summary>
-    private sealed class LimitedStream(Stream inner, long limit) : Stream
+    internal sealed class LimitedStream(Stream inner, long limit) : Stream
     {
         private long _read;
 

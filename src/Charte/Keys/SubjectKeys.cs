@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Charte.Keys;
 
@@ -60,8 +61,17 @@ public sealed class SubjectKeys(IDbContextFactory<KeyStoreDb> store, MasterKeys 
     {
         var made = subjects.Select(NewKey).ToList();
         await using var db = await store.CreateDbContextAsync(cancellationToken);
-        db.SubjectKeys.AddRange(made.Select(m => m.Row));
-        await db.SaveChangesAsync(cancellationToken);
+        var table = db.Model.FindEntityType(typeof(SubjectKey))!.GetSchemaQualifiedTableName()!;
+        var rows = new Storage.BulkRows(table, "subject_id", "version", "master_version", "wrapped", "created_at");
+        foreach (var (row, _) in made)
+        {
+            rows.Add(row.SubjectId, row.Version, row.MasterVersion, row.Wrapped, row.CreatedAt);
+        }
+
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await rows.WriteAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return [.. made.Select(m => m.Key)];
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace Charte.Storage;
@@ -39,6 +40,13 @@ internal static class Sql
     /// <summary>The hot statements are prepared once per connection and reused (Npgsql's automatic preparation).</summary>
     private static NpgsqlDataSource Source(string connectionString) =>
         NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 32, AutoPrepareMinUsages = 2 });
+
+    /// <summary>EF Core's own connection of a context, opened (so that a raw statement joins the context's transaction).</summary>
+    public static async Task<DbConnection> OpenAsync(CharteDb db, CancellationToken cancellationToken)
+    {
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        return db.Database.GetDbConnection();
+    }
 
     public static DbCommand Command(DbConnection connection, string text, DbTransaction? transaction = null)
     {

@@ -155,7 +155,7 @@ public static class RecordsApi
 
     internal static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
 
-    private static ProblemHttpResult? Validate(WriteRecords body, TimeProvider clock)
+    internal static ProblemHttpResult? Validate(WriteRecords body, TimeProvider clock)
     {
         if (body.Records.Count == 0)
         {

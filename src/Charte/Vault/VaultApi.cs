@@ -36,6 +36,7 @@ public static class VaultApi
         api.MapPut("/subjects/{id:guid}/purposes/{purpose}", EventsApi.SetStatusAsync).Accepts<SetPurposeStatus>("application/json")
             .WithSummary("Record the person's restriction, objection or consent for one purpose");
         api.MapArchive();
+        api.MapImport();
         return api;
     }
 
@@ -184,4 +185,5 @@ public sealed record Erased(Guid Id, bool Shredded, int Records, int Documents, 
 [JsonSerializable(typeof(PostEvent))]
 [JsonSerializable(typeof(SetPurposeStatus))]
 [JsonSerializable(typeof(ReadArchive))]
+[JsonSerializable(typeof(ImportLine))]
 internal sealed partial class VaultJson : JsonSerializerContext;

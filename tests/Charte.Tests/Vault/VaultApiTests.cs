@@ -275,6 +275,69 @@ public abstract class VaultApiTests(StoreKind kind)
     }
 
     [Fact]
+    public async Task Import_CreatesEveryPersonOfTheFile_InOneTransaction_FindableAndReadable()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+        var lines = string.Join("\n", Enumerable.Range(0, 3).Select(i => JsonSerializer.Serialize(new
+        {
+            identifiers = new { email = $"Person{i}@Demo.invalid" },
+            category = "customer",
+            purpose = Customers,
+            records = new[] { new { category = "identity.name", value = $"Person {i}" }, new { category = "contact.email", value = $"person{i}@demo.invalid" } },
+            events = new[] { new { @event = "last_contact" } },
+        }))) + "\n";
+
+        var response = await app.PostAsync("/api/v1/import", new StringContent(lines, Encoding.UTF8, "application/x-ndjson"));
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var found = await app.PostAsJsonAsync("/api/v1/subjects/search", new { kind = "email", value = "person1@demo.invalid" });
+        var subject = (await found.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal((3, 6), (body.GetProperty("subjects").GetInt32(), body.GetProperty("records").GetInt32()));
+        Assert.Equal(body.GetProperty("ids")[1].GetGuid(), subject);
+        Assert.Equal("Person 1", Value(await ReadAsync(app, subject, Customers), "identity.name"));
+        var journal = await JournalAsync(host);
+        Assert.Equal(3, journal.Count(j => j.Action == "subject.import"));
+        Assert.DoesNotContain(journal, j => (j.Detail ?? "").Contains("demo.invalid", StringComparison.OrdinalIgnoreCase));
+        await using var db = await CharteDb.Factory(host.Store).CreateDbContextAsync();
+        Assert.Equal(3, await db.Events.CountAsync(e => e.Event == "last_contact"));
+    }
+
+    [Theory]
+    [InlineData("unknown category", "{\"purpose\":\"customer_management\",\"records\":[{\"category\":\"identity.aura\",\"value\":1}]}", "unknown-category")]
+    [InlineData("category of another purpose", "{\"purpose\":\"customer_management\",\"records\":[{\"category\":\"communications.call_recording\",\"value\":1}]}", "category-not-in-purpose")]
+    [InlineData("malformed JSON", "{\"purpose\":", "malformed-json")]
+    [InlineData("invalid e-mail", "{\"identifiers\":{\"email\":\"not-an-address\"},\"purpose\":\"customer_management\",\"records\":[{\"category\":\"identity.name\",\"value\":\"x\"}]}", "invalid-identifier")]
+    [InlineData("same person twice", "{\"identifiers\":{\"email\":\"first@demo.invalid\"},\"purpose\":\"customer_management\",\"records\":[{\"category\":\"identity.name\",\"value\":\"x\"}]}", "duplicate-identifier")]
+    [InlineData("person already in the vault", "{\"identifiers\":{\"email\":\"jeanne.martin@demo.invalid\"},\"purpose\":\"customer_management\",\"records\":[{\"category\":\"identity.name\",\"value\":\"x\"}]}", "already-known")]
+    public async Task Import_WithABadSecondLine_SaysWhichLine_AndWritesNothing(string why, string secondLine, string type)
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+        await CreateSubjectAsync(app);
+        var before = await CountsAsync(host);
+        var first = "{\"identifiers\":{\"email\":\"first@demo.invalid\"},\"purpose\":\"customer_management\",\"records\":[{\"category\":\"identity.name\",\"value\":\"First\"}]}";
+
+        var response = await app.PostAsync("/api/v1/import", new StringContent(first + "\n" + secondLine + "\n", Encoding.UTF8, "application/x-ndjson"));
+
+        await AssertProblemAsync(response, type == "category-not-in-purpose" ? HttpStatusCode.Forbidden : HttpStatusCode.UnprocessableEntity, type, why);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(2, problem.GetProperty("line").GetInt32());
+        Assert.Equal(before, await CountsAsync(host));
+    }
+
+    [Fact]
+    public async Task Import_OfNothing_OrNotNdjson_IsAClearProblem()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+
+        await AssertProblemAsync(await app.PostAsync("/api/v1/import", new StringContent("\n\n", Encoding.UTF8, "application/x-ndjson")), HttpStatusCode.UnprocessableEntity, "empty-import");
+        await AssertProblemAsync(await app.PostAsJsonAsync("/api/v1/import", new { purpose = Customers }), HttpStatusCode.UnsupportedMediaType, "unsupported-media-type");
+    }
+
+    [Fact]
     public async Task Journal_HoldsEveryWriteReadAndRefusal_WithoutPersonalData()
     {
         await using var host = await TestHost.StartAsync(Kind);
