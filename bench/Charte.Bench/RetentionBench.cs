@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using Charte.Charters;
@@ -78,32 +77,22 @@ internal static class RetentionBench
         var value = RandomNumberGenerator.GetBytes(60);
         for (var start = 0; start < subjects; start += 1000)
         {
-            await using var transaction = await connection.BeginTransactionAsync();
-            await using var subject = Sql.Command(connection, "INSERT INTO subjects (id, pseudonym, category, created_at) VALUES (@id, @p, 'customer', @at)", transaction);
-            var (sid, pseudonym, sat) = (subject.Add("@id", Guid.Empty), subject.Add("@p", ""), subject.Add("@at", collected.UtcDateTime));
-            await using var record = Sql.Command(connection, """
-                INSERT INTO records (id, subject_id, purpose, category, value, key_version, source, collected_at, updated_at)
-                VALUES (@id, @s, 'reviews', @c, @v, 1, 'provided', @at, @at)
-                """, transaction);
-            var (rid, rsubject, category, rvalue, rat) = (record.Add("@id", Guid.Empty), record.Add("@s", Guid.Empty), record.Add("@c", ""), record.Add("@v", value), record.Add("@at", collected.UtcDateTime));
+            var people = new BulkRows("subjects", "id", "pseudonym", "category", "created_at");
+            var rows = new BulkRows("records", "id", "subject_id", "purpose", "category", "value", "key_version", "source", "collected_at", "updated_at");
             for (var i = start; i < Math.Min(subjects, start + 1000); i++)
             {
                 var id = Guid.CreateVersion7(collected);
-                Bind(sid, subject, id);
-                pseudonym.Value = $"s_{i:x24}";
-                await subject.ExecuteNonQueryAsync();
+                people.Add(id, $"s_{i:x24}", "customer", collected.UtcDateTime);
                 for (var r = 0; r < PerSubject; r++)
                 {
-                    Bind(rid, record, Guid.CreateVersion7(collected));
-                    Bind(rsubject, record, id);
-                    category.Value = $"review.r{r}";
-                    await record.ExecuteNonQueryAsync();
+                    rows.Add(Guid.CreateVersion7(collected), id, "reviews", $"review.r{r}", value, 1, "provided", collected.UtcDateTime, collected.UtcDateTime);
                 }
             }
 
+            await using var transaction = await connection.BeginTransactionAsync();
+            await people.WriteAsync(connection, transaction, CancellationToken.None);
+            await rows.WriteAsync(connection, transaction, CancellationToken.None);
             await transaction.CommitAsync();
         }
     }
-
-    private static void Bind(DbParameter parameter, DbCommand command, Guid id) => parameter.Set(command, id);
 }

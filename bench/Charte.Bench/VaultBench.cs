@@ -98,50 +98,59 @@ internal static partial class VaultBench
         return app;
     }
 
-    /// <summary>Ingest through the import endpoint: 2 clients, each sending 1,000 new people of 4 records per request.</summary>
+    /// <summary>
+    /// Ingest through the import endpoint: 2 clients, each sending 1,000 new people of 4 records per request. The request
+    /// bodies are made before the clock starts, so that the server's work is what is timed, as it is for the floor.
+    /// </summary>
     private static async Task<(double Rate, int Records)> IngestAsync(string url, string key, TimeSpan duration)
     {
+        const int Workers = 2, Batches = 100;
+        var bodies = Enumerable.Range(0, Workers).Select(w => Enumerable.Range(0, Batches).Select(batch => Body(w, batch)).ToList()).ToList();
         var written = 0;
         var clock = Stopwatch.StartNew();
         using var client = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(5) };
         client.DefaultRequestHeaders.Authorization = new("Bearer", key);
-        var workers = Enumerable.Range(0, 2).Select(w => Task.Run(async () =>
+        var workers = Enumerable.Range(0, Workers).Select(w => Task.Run(async () =>
         {
-            for (var batch = 0; clock.Elapsed < duration; batch++)
+            for (var batch = 0; batch < Batches && clock.Elapsed < duration; batch++)
             {
-                var lines = new System.Text.StringBuilder();
-                for (var i = 0; i < 1000; i++)
-                {
-                    var email = $"bench{w}.{batch}.{i}@demo.invalid";
-                    lines.Append(JsonSerializer.Serialize(new
-                    {
-                        identifiers = new { email },
-                        category = "customer",
-                        purpose = "customer_management",
-                        records = new[]
-                        {
-                            new { category = "identity.name", value = $"Bench Person {w}-{batch}-{i}" },
-                            new { category = "contact.email", value = email },
-                            new { category = "contact.phone", value = "+33 6 12 34 56 78" },
-                            new { category = "financial.iban", value = "FR76 3000 6000 0112 3456 7890 189" },
-                        },
-                    })).Append('\n');
-                }
-
-                using var content = new StringContent(lines.ToString(), System.Text.Encoding.UTF8, "application/x-ndjson");
+                using var content = new ByteArrayContent(bodies[w][batch]);
+                content.Headers.ContentType = new("application/x-ndjson");
                 var response = await client.PostAsync("/api/v1/import", content);
-                if (response.IsSuccessStatusCode)
-                {
-                    Interlocked.Add(ref written, 4000);
-                }
-                else
+                if (!response.IsSuccessStatusCode)
                 {
                     throw new InvalidOperationException("import failed: " + await response.Content.ReadAsStringAsync());
                 }
+
+                Interlocked.Add(ref written, 4000);
             }
         })).ToList();
         await Task.WhenAll(workers);
         return (written / clock.Elapsed.TotalSeconds, written);
+    }
+
+    private static byte[] Body(int worker, int batch)
+    {
+        var lines = new System.Text.StringBuilder();
+        for (var i = 0; i < 1000; i++)
+        {
+            var email = $"bench{worker}.{batch}.{i}@demo.invalid";
+            lines.Append(JsonSerializer.Serialize(new
+            {
+                identifiers = new { email },
+                category = "customer",
+                purpose = "customer_management",
+                records = new[]
+                {
+                    new { category = "identity.name", value = $"Bench Person {worker}-{batch}-{i}" },
+                    new { category = "contact.email", value = email },
+                    new { category = "contact.phone", value = "+33 6 12 34 56 78" },
+                    new { category = "financial.iban", value = "FR76 3000 6000 0112 3456 7890 189" },
+                },
+            })).Append('\n');
+        }
+
+        return System.Text.Encoding.UTF8.GetBytes(lines.ToString());
     }
 
     /// <summary>The floor: the same number of rows, the same width, inserted by prepared statements in transactions of 500.</summary>
