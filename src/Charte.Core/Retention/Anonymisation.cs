@@ -13,11 +13,14 @@ public enum AnonymisationStrategy
     Year,
     /// <summary>A French postal address becomes its département (75, 2A, 971…).</summary>
     Department,
+    /// <summary>An identifier becomes a keyed pseudonym: the same number gives the same pseudonym, for counting, and no way back.</summary>
+    Pseudonym,
 }
 
 /// <summary>
-/// Anonymisation by category: a date of birth keeps its year, a postal address its département, everything else is
-/// removed. What is kept is unlinked from the subject and coarse enough not to single anyone out.
+/// Anonymisation by category: a date of birth keeps its year, a postal address its département, a customer or tax
+/// number becomes a keyed pseudonym, everything else is removed. What is kept is unlinked from the subject and coarse
+/// enough not to single anyone out.
 /// </summary>
 public static partial class Anonymisation
 {
@@ -25,11 +28,12 @@ public static partial class Anonymisation
     {
         "identity.birth" or "identity.birth_date" => AnonymisationStrategy.Year,
         "contact.postal_address" => AnonymisationStrategy.Department,
+        "identity.customer_number" or "identity.tax_id" => AnonymisationStrategy.Pseudonym,
         _ => AnonymisationStrategy.Remove,
     };
 
-    /// <summary>The anonymised value as JSON, or null when nothing is kept.</summary>
-    public static string? Anonymise(string category, ReadOnlySpan<byte> valueJson)
+    /// <summary>The anonymised value as JSON, or null when nothing is kept. <paramref name="pseudonymKey"/> keys the pseudonyms.</summary>
+    public static string? Anonymise(string category, ReadOnlySpan<byte> valueJson, byte[]? pseudonymKey = null)
     {
         var strategy = StrategyFor(category);
         if (strategy == AnonymisationStrategy.Remove)
@@ -52,6 +56,8 @@ public static partial class Anonymisation
         {
             AnonymisationStrategy.Year => YearOf(text),
             AnonymisationStrategy.Department => DepartmentOf(text),
+            AnonymisationStrategy.Pseudonym when pseudonymKey is not null =>
+                "p_" + Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(pseudonymKey, System.Text.Encoding.UTF8.GetBytes(text.Trim().ToUpperInvariant())))[..24],
             _ => null,
         };
         return kept is null ? null : JsonSerializer.Serialize(kept);

@@ -42,6 +42,10 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
 
     private readonly IDbContextFactory<CharteDb> _databases = CharteDb.Factory(store);
 
+    /// <summary>The key of anonymisation's pseudonyms: derived from the master key, apart from the subjects' pseudonyms.</summary>
+    private byte[] PseudonymKey => System.Security.Cryptography.HKDF.DeriveKey(System.Security.Cryptography.HashAlgorithmName.SHA256, keys.Masters.PseudonymKey, 32,
+        info: System.Text.Encoding.ASCII.GetBytes("charte/anonymise/v1"));
+
     /// <summary>The same store and keys under another version of the charter, to forecast a change before applying it.</summary>
     public RetentionEngine With(Charter other) => new(store, other, keys, clock);
 
@@ -277,7 +281,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
             foreach (var r in subject)
             {
                 var item = new Item(r.Id, false, subject.Key, r.Purpose, r.Category, new DateTimeOffset(DateTime.SpecifyKind(r.CollectedAt, DateTimeKind.Utc)), r.ArchivedAt is not null);
-                kept[r.Id] = Anonymous(item, key is null ? null : Anonymisation.Anonymise(r.Category, key.OpenRecord(r.Id, r.KeyVersion, r.Value)), now);
+                kept[r.Id] = Anonymous(item, key is null ? null : Anonymisation.Anonymise(r.Category, key.OpenRecord(r.Id, r.KeyVersion, r.Value), PseudonymKey), now);
             }
         }
 

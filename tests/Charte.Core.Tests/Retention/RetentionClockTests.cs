@@ -112,4 +112,16 @@ public sealed class AnonymisationTests
     [InlineData("identity.birth", "{\"not\":\"a string\"}", null)]
     public void EachCategory_KeepsOnlyWhatSinglesNoOneOut(string category, string value, string? expected) =>
         Assert.Equal(expected, Anonymisation.Anonymise(category, System.Text.Encoding.UTF8.GetBytes(value)));
+
+    [Fact]
+    public void ACustomerNumber_BecomesAKeyedPseudonym_TheSameForTheSameNumber()
+    {
+        byte[] key = [.. Enumerable.Range(0, 32).Select(i => (byte)i)], other = [.. Enumerable.Range(1, 32).Select(i => (byte)i)];
+        var a = Anonymisation.Anonymise("identity.customer_number", "\"C-0042\""u8, key);
+
+        Assert.Matches("^\"p_[0-9a-f]{24}\"$", a);
+        Assert.Equal(a, Anonymisation.Anonymise("identity.customer_number", "\" c-0042 \""u8, key));
+        Assert.NotEqual(a, Anonymisation.Anonymise("identity.customer_number", "\"C-0042\""u8, other));
+        Assert.Null(Anonymisation.Anonymise("identity.customer_number", "\"C-0042\""u8));
+    }
 }

@@ -112,6 +112,42 @@ public abstract partial class RetentionEngineTests(StoreKind kind)
         Assert.Contains("reason sealed", entry.Detail, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Anonymisation_KeepsOnlyWhatSinglesNoOneOut_UnlinkedFromThePerson()
+    {
+        // Secufor's charter, with customer contract data anonymised instead of deleted after its archive.
+        var yaml = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "examples", "secufor.charte.yaml"));
+        var purpose = yaml.IndexOf("  - id: customer_management", StringComparison.Ordinal);
+        var then = yaml.IndexOf("then: delete", purpose, StringComparison.Ordinal);
+        yaml = yaml[..then] + "then: anonymise" + yaml[(then + "then: delete".Length)..];
+        var data = yaml.IndexOf("    data:\n", purpose, StringComparison.Ordinal) + "    data:\n".Length;
+        yaml = yaml[..data] + "      - { category: identity.customer_number, source: provided }\n" + yaml[data..];
+        var charter = Charters.CharterLoader.Load(System.Text.Encoding.UTF8.GetBytes(yaml), "anonymising.yaml", TimeProvider.System).Charter!;
+        await using var host = await TestHost.StartAsync(kind, charter);
+        var app = await host.ClientAsync("customer_management");
+        var subject = await VaultApiTests.CreateSubjectAsync(app, "customer", "anon@demo.invalid");
+        await VaultApiTests.WriteAsync(app, subject, "customer_management",
+            ("identity.name", "Jeanne Anonyme"), ("contact.postal_address", "12 rue Oberkampf, 75011 Paris"), ("identity.customer_number", "C-0042"));
+        await app.PostAsJsonAsync($"/api/v1/subjects/{subject}/events", new { @event = "contract_end" });
+        var engine = new RetentionEngine(host.Store, host.Charter, host.Services.GetRequiredService<SubjectKeys>(), host.Clock);
+
+        host.Clock.Advance(TimeSpan.FromDays(1));
+        var archived = await engine.RunAsync(host.Clock.GetUtcNow(), false, null, CancellationToken.None);
+        host.Clock.Advance(TimeSpan.FromDays(5 * 366));
+        var anonymised = await engine.RunAsync(host.Clock.GetUtcNow(), false, null, CancellationToken.None);
+
+        Assert.Equal(3, archived.Archived);
+        Assert.Equal((3, 1), (anonymised.Anonymised, anonymised.Shredded));
+        await using var db = await CharteDb.Factory(host.Store).CreateDbContextAsync();
+        var kept = await db.AnonymousRecords.AsNoTracking().OrderBy(a => a.Category).Select(a => new { a.Category, a.Value }).ToListAsync();
+        Assert.Equal(["contact.postal_address", "identity.customer_number", "identity.name"], kept.Select(k => k.Category));
+        Assert.Equal("\"75\"", kept[0].Value);
+        Assert.Matches("^\"p_[0-9a-f]{24}\"$", kept[1].Value!);
+        Assert.Null(kept[2].Value);
+        Assert.False(await db.Records.AnyAsync(r => r.SubjectId == subject));
+        Assert.Equal(1, await db.Journal.CountAsync(j => j.Action == "retention.anonymise"));
+    }
+
     private sealed record Snapshot(List<Row> Items, Dictionary<Guid, string?> Categories, Dictionary<Guid, List<EventFact>> Events);
 
     private sealed record Row(Guid Id, Guid Subject, string Purpose, string Category, DateTimeOffset CollectedAt, bool Archived);
