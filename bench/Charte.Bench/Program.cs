@@ -7,21 +7,21 @@ using Charte.Bench;
 // "vault STORE SUBJECTS WORKDIR": the vault under load (wrk), written as a Markdown section on standard output.
 if (args is ["vault", var store, var subjects, var work])
 {
-    Console.Write(await VaultBench.RunAsync(store, int.Parse(subjects, System.Globalization.CultureInfo.InvariantCulture), work));
+    Console.Write(await VaultBench.RunAsync(await BenchStore.FreshAsync(store, "charte_bench_vault"), int.Parse(subjects, System.Globalization.CultureInfo.InvariantCulture), work));
     return;
 }
 
 // "ledger STORE ENTRIES": append, sequencing and verification rates, as a Markdown section.
 if (args is ["ledger", var ledgerStore, var count])
 {
-    Console.Write(await LedgerBench.RunAsync(ledgerStore, int.Parse(count, System.Globalization.CultureInfo.InvariantCulture)));
+    Console.Write(await LedgerBench.RunAsync(await BenchStore.FreshAsync(ledgerStore, "charte_bench_ledger"), int.Parse(count, System.Globalization.CultureInfo.InvariantCulture)));
     return;
 }
 
 // "retention STORE RECORDS": a sweep of RECORDS due records next to a plain DELETE, as a Markdown section.
 if (args is ["retention", var retentionStore, var due])
 {
-    Console.Write(await RetentionBench.RunAsync(retentionStore, int.Parse(due, System.Globalization.CultureInfo.InvariantCulture)));
+    Console.Write(await RetentionBench.RunAsync(await BenchStore.FreshAsync(retentionStore, "charte_bench_retention"), int.Parse(due, System.Globalization.CultureInfo.InvariantCulture)));
     return;
 }
 

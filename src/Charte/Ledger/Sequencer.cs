@@ -199,16 +199,15 @@ public sealed partial class Sequencer(StoreLocation store, SigningKeys keys, ITi
 
                 while (!stoppingToken.IsCancellationRequested)
                 {
-                    var added = await IntegrateAsync(stoppingToken);
+                    await IntegrateAsync(stoppingToken);
                     if (clock.GetElapsedTime(_lastCheckpointTicks) >= options.CheckpointEvery)
                     {
                         await TryCheckpointAsync(stoppingToken);
                     }
 
-                    if (added == 0)
-                    {
-                        await Task.Delay(options.Idle, clock, stoppingToken);
-                    }
+                    // A pass drains every full batch; then rest, so that entries trickling in are taken together
+                    // rather than scanned for one by one.
+                    await Task.Delay(options.Idle, clock, stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
