@@ -51,7 +51,7 @@ internal static partial class VaultBench
 
         const string charteUrl = "http://127.0.0.1:5181", bareUrl = "http://127.0.0.1:5182";
         await using var charte = CharteServer.Build(new ServerSettings { Charter = charter, Store = store, Keys = keys, Signing = SigningKeys.CreateInMemory("bench", clock), Urls = [charteUrl], JsonLogs = false },
-            b => b.Logging.SetMinimumLevel(LogLevel.Warning));
+            b => b.Logging.ClearProviders());
         await charte.StartAsync();
         await using var bare = Bare(bareUrl);
         await bare.StartAsync();
