@@ -163,31 +163,26 @@ public sealed partial class JournalWriter(StoreLocation store, TimeProvider cloc
 
         if (connection is NpgsqlConnection npgsql)
         {
-            await using var batch = new NpgsqlBatch(npgsql, (NpgsqlTransaction)transaction);
-            foreach (var entry in entries)
+            // One statement for the whole batch. The identity values are drawn in the order unnest yields the rows, so
+            // the returned ids, sorted, belong to the entries in their order.
+            await using var command = new NpgsqlCommand(Unnest, npgsql, (NpgsqlTransaction)transaction);
+            command.Parameters.Add(new NpgsqlParameter { Value = entries.Select(e => DateTime.SpecifyKind(e.At, DateTimeKind.Utc)).ToArray() });
+            foreach (var field in new Func<JournalEntry, string?>[] { e => e.Actor, e => e.Action, e => e.Subject, e => e.Purpose, e => e.Outcome, e => e.Detail })
             {
-                var command = new NpgsqlBatchCommand(Positional);
-                command.Parameters.Add(new NpgsqlParameter { Value = entry.At });
-                command.Parameters.Add(new NpgsqlParameter { Value = entry.Actor });
-                command.Parameters.Add(new NpgsqlParameter { Value = entry.Action });
-                command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.Subject ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar });
-                command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.Purpose ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar });
-                command.Parameters.Add(new NpgsqlParameter { Value = entry.Outcome });
-                command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.Detail ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar });
-                batch.BatchCommands.Add(command);
+                command.Parameters.Add(new NpgsqlParameter { Value = entries.Select(field).ToArray(), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
             }
 
-            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-            for (var i = 0; i < entries.Count; i++)
+            var returned = new List<long>(entries.Count);
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
-                if (i > 0)
+                while (await reader.ReadAsync(cancellationToken))
                 {
-                    await reader.NextResultAsync(cancellationToken);
+                    returned.Add(reader.GetInt64(0));
                 }
-
-                await reader.ReadAsync(cancellationToken);
-                ids[i] = reader.GetInt64(0);
             }
+
+            returned.Sort();
+            returned.CopyTo(ids);
         }
         else
         {
@@ -209,8 +204,9 @@ public sealed partial class JournalWriter(StoreLocation store, TimeProvider cloc
         return ids;
     }
 
-    private const string Positional = """
-        INSERT INTO journal (at, actor, action, subject, purpose, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
+    private const string Unnest = """
+        INSERT INTO journal (at, actor, action, subject, purpose, outcome, detail)
+        SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) RETURNING id
         """;
 
     /// <summary>This writer's own connection: not pooled, so that its relaxed flush never reaches a data write's connection.</summary>
