@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using Charte.Applications;
 using Charte.Charters;
 using Charte.Hosting;
@@ -70,14 +69,10 @@ public static class ArchiveApi
         }
 
         var rows = await db.Records.AsNoTracking().Where(r => r.SubjectId == id && r.Purpose == body.Purpose && r.ArchivedAt != null).OrderBy(r => r.Category).ToListAsync(cancellationToken);
-        var records = new List<RecordOutput>(rows.Count);
+        List<RecordOutput> records;
         try
         {
-            foreach (var row in rows)
-            {
-                using var value = JsonDocument.Parse(key!.OpenRecord(row.Id, row.KeyVersion, row.Value));
-                records.Add(new RecordOutput(row.Id, row.Category, value.RootElement.Clone(), row.Source, RecordsApi.Utc(row.CollectedAt), RecordsApi.Utc(row.UpdatedAt)));
-            }
+            records = RecordsApi.Open(key!, rows);
         }
         catch (CryptographicException)
         {

@@ -127,16 +127,11 @@ public static class RecordsApi
             return shredded;
         }
 
-        var records = new List<RecordOutput>(rows.Count);
+        List<RecordOutput> records;
         var names = new List<DocumentOutput>(documents.Count);
         try
         {
-            foreach (var row in rows)
-            {
-                using var value = JsonDocument.Parse(key!.OpenRecord(row.Id, row.KeyVersion, row.Value));
-                records.Add(new RecordOutput(row.Id, row.Category, value.RootElement.Clone(), row.Source, Utc(row.CollectedAt), Utc(row.UpdatedAt)));
-            }
-
+            records = Open(key!, rows);
             foreach (var document in documents)
             {
                 names.Add(new DocumentOutput(document.Id, document.Category, key!.OpenName(document.Id, document.KeyVersion, document.Name), document.MediaType, document.Size, Utc(document.CollectedAt)));
@@ -154,6 +149,19 @@ public static class RecordsApi
     }
 
     internal static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+
+    /// <summary>Decrypts records for an answer; throws <see cref="CryptographicException"/> when one fails its integrity check.</summary>
+    internal static List<RecordOutput> Open(SubjectDataKey key, IReadOnlyList<DataRecord> rows)
+    {
+        var records = new List<RecordOutput>(rows.Count);
+        foreach (var row in rows)
+        {
+            using var value = JsonDocument.Parse(key.OpenRecord(row.Id, row.KeyVersion, row.Value));
+            records.Add(new RecordOutput(row.Id, row.Category, value.RootElement.Clone(), row.Source, Utc(row.CollectedAt), Utc(row.UpdatedAt)));
+        }
+
+        return records;
+    }
 
     internal static ProblemHttpResult? Validate(WriteRecords body, TimeProvider clock)
     {
