@@ -9,6 +9,30 @@ namespace Charte.Hosting;
 /// <summary>The real <c>charte serve</c> executable in a process of its own, for crash and multi-node tests.</summary>
 public static class ServerProcess
 {
+    /// <summary>Kills the server (if still running) when the test is done with it, whatever happened: no process outlives its test.</summary>
+    public static IDisposable KillOnDispose(Process process) => new Killer(process);
+
+    private sealed class Killer(Process process) : IDisposable
+    {
+        public void Dispose()
+        {
+            try
+            {
+                if (!process.HasExited)
+                {
+                    process.Kill(entireProcessTree: true);
+                    process.WaitForExit(10_000);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // Already gone.
+            }
+
+            process.Dispose();
+        }
+    }
+
     public static async Task<Process> StartAsync(StoreLocation store, string keyFile, int port, string folder)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

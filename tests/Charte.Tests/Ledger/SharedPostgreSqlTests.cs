@@ -33,9 +33,10 @@ public sealed class SharedPostgreSqlTests : IDisposable
 
         // The first server up takes the sequencer's lock; the second only appends until it is gone.
         var (portA, portB) = (ServerProcess.FreePort(), ServerProcess.FreePort());
-        using var sequencing = await ServerProcess.StartAsync(store.Location, keyFile, portA, _folder);
+        var sequencing = await ServerProcess.StartAsync(store.Location, keyFile, portA, _folder);
+        using var stopSequencing = ServerProcess.KillOnDispose(sequencing);
         await Task.Delay(500);
-        using var appending = await ServerProcess.StartAsync(store.Location, keyFile, portB, _folder);
+        using var appending = ServerProcess.KillOnDispose(await ServerProcess.StartAsync(store.Location, keyFile, portB, _folder));
         var clients = new[] { ServerProcess.Client(portA, key!), ServerProcess.Client(portB, key!) };
         var acknowledged = new ConcurrentBag<long>();
         using var stop = new CancellationTokenSource();

@@ -31,7 +31,8 @@ public abstract class CrashTests(StoreKind kind) : IDisposable
         var acknowledged = new ConcurrentBag<(Guid Subject, string Value)>();
 
         var port = ServerProcess.FreePort();
-        using (var server = await ServerProcess.StartAsync(store.Location, keyFile, port, _folder))
+        var server = await ServerProcess.StartAsync(store.Location, keyFile, port, _folder);
+        using (ServerProcess.KillOnDispose(server))
         {
             using var stop = new CancellationTokenSource();
             var client = ServerProcess.Client(port, key!);
@@ -77,7 +78,7 @@ public abstract class CrashTests(StoreKind kind) : IDisposable
             await Task.WhenAll(writers);
         }
 
-        using (await ServerProcess.StartAsync(store.Location, keyFile, port, _folder))
+        using (ServerProcess.KillOnDispose(await ServerProcess.StartAsync(store.Location, keyFile, port, _folder)))
         {
             var client = ServerProcess.Client(port, key!);
             var lost = new List<Guid>();
