@@ -72,27 +72,21 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
             foreach (var (item, subjectCategory, events) in page)
             {
                 scanned++;
-                var decision = Decide(item, subjectCategory, events, asOf);
+                var (decision, step, isHeld) = Verdict(item, subjectCategory, events, asOf, holds);
                 if (decision.Rule is null)
                 {
                     withoutRule++;
-                    continue;
                 }
-
-                if (Due(item, decision) is { } step)
+                else if (isHeld)
                 {
-                    if (step != RetentionStep.Archive && holds.Any(h => h.Covers(item.Subject, item.Purpose, item.Category)))
-                    {
-                        held++;
-                        continue;
-                    }
-
-                    due++;
-                    Count(rows, ("now", item.Purpose, step, Describe(decision.Rule)));
-                    continue;
+                    held++;
                 }
-
-                if (decision.Next is { } next)
+                else if (step is { } now)
+                {
+                    due++;
+                    Count(rows, ("now", item.Purpose, now, Describe(decision.Rule)));
+                }
+                else if (decision.Next is { } next)
                 {
                     Count(rows, (LegalTime.Date(next).ToString("yyyy-MM", CultureInfo.InvariantCulture), item.Purpose, decision.Step, Describe(decision.Rule)));
                 }
@@ -118,19 +112,15 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
             foreach (var (item, subjectCategory, events) in page)
             {
                 scanned++;
-                var decision = Decide(item, subjectCategory, events, asOf);
-                if (decision.Rule is null || Due(item, decision) is not { } step)
-                {
-                    continue;
-                }
-
-                if (step != RetentionStep.Archive && holds.Any(h => h.Covers(item.Subject, item.Purpose, item.Category)))
+                var (decision, step, isHeld) = Verdict(item, subjectCategory, events, asOf, holds);
+                if (isHeld)
                 {
                     held++;
-                    continue;
                 }
-
-                actions.Add(new Action(item, step, decision.Rule));
+                else if (step is { } now)
+                {
+                    actions.Add(new Action(item, now, decision.Rule!));
+                }
             }
 
             if (dryRun)
@@ -142,7 +132,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
             }
             else if (actions.Count > 0)
             {
-                var done = await ApplyAsync(actions, holds, asOf, cancellationToken);
+                var done = await ApplyAsync(actions, holds, cancellationToken);
                 (archived, deleted, anonymised, counted, shredded) = (archived + done.Archived, deleted + done.Deleted, anonymised + done.Anonymised, counted + done.Counted, shredded + done.Shredded);
             }
 
@@ -152,16 +142,23 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
         return new RetentionSummary(archived, deleted, anonymised, counted, shredded, held, scanned, dryRun);
     }
 
-    private RetentionDecision Decide(Item item, string? subjectCategory, List<EventFact> events, DateTimeOffset asOf) =>
-        RetentionClock.Decide(charter, new RecordFacts(item.Purpose, item.Category, subjectCategory, item.CollectedAt), events, asOf);
-
-    /// <summary>The step to take now, if any: archive what reached its archive phase, end what is due.</summary>
-    private static RetentionStep? Due(Item item, RetentionDecision decision) => decision.Phase switch
+    /// <summary>
+    /// The clock's decision on an item and the step to take now, if any (archive what reached its archive phase, end
+    /// what is due); an end step a legal hold covers is not taken, and the item is reported as held.
+    /// </summary>
+    private (RetentionDecision Decision, RetentionStep? Step, bool Held) Verdict(Item item, string? subjectCategory, List<EventFact> events, DateTimeOffset asOf, List<LegalHold> holds)
     {
-        RetentionPhase.Due => decision.Step,
-        RetentionPhase.Archived when !item.Archived => RetentionStep.Archive,
-        _ => null,
-    };
+        var decision = RetentionClock.Decide(charter, new RecordFacts(item.Purpose, item.Category, subjectCategory, item.CollectedAt), events, asOf);
+        RetentionStep? step = decision.Rule is null ? null : decision.Phase switch
+        {
+            RetentionPhase.Due => decision.Step,
+            RetentionPhase.Archived when !item.Archived => RetentionStep.Archive,
+            _ => null,
+        };
+        return step is { } end && end != RetentionStep.Archive && holds.Any(h => h.Covers(item.Subject, item.Purpose, item.Category))
+            ? (decision, null, true)
+            : (decision, step, false);
+    }
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<RetentionRule, string> _wording = new(ReferenceEqualityComparer.Instance);
 
@@ -179,7 +176,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
 
     private sealed record Done(int Archived, int Deleted, int Anonymised, int Counted, int Shredded);
 
-    private async Task<Done> ApplyAsync(List<Action> actions, List<LegalHold> holds, DateTimeOffset asOf, CancellationToken cancellationToken)
+    private async Task<Done> ApplyAsync(List<Action> actions, List<LegalHold> holds, CancellationToken cancellationToken)
     {
         int archived = 0, deleted = 0, anonymised = 0, counted = 0;
         var emptied = new HashSet<Guid>();
