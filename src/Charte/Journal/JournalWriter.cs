@@ -33,6 +33,7 @@ public sealed partial class JournalWriter(StoreLocation store, TimeProvider cloc
         Channel.CreateUnbounded<(JournalEntry, TaskCompletionSource<long>)>(new UnboundedChannelOptions { SingleReader = true });
 
     private SqliteConnection? _sqlite;
+    private NpgsqlConnection? _postgres;
     private bool _unflushed;
 
     /// <summary>Appends an entry and returns its index once it is committed.</summary>
@@ -90,9 +91,21 @@ public sealed partial class JournalWriter(StoreLocation store, TimeProvider cloc
         }
 
         await FlushAsync(CancellationToken.None);
+        await CloseAsync();
+    }
+
+    private async Task CloseAsync()
+    {
         if (_sqlite is not null)
         {
             await _sqlite.DisposeAsync();
+            _sqlite = null;
+        }
+
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+            _postgres = null;
         }
     }
 
@@ -111,12 +124,7 @@ public sealed partial class JournalWriter(StoreLocation store, TimeProvider cloc
         catch (Exception e) when (e is DbException or InvalidOperationException or OperationCanceledException)
         {
             JournalUnavailable(log, batch.Count, e);
-            if (_sqlite is not null)
-            {
-                await _sqlite.DisposeAsync();
-                _sqlite = null;
-            }
-
+            await CloseAsync();
             foreach (var (_, done) in batch)
             {
                 done.TrySetException(e);
@@ -134,26 +142,18 @@ public sealed partial class JournalWriter(StoreLocation store, TimeProvider cloc
         return ids;
     }
 
+    /// <summary>One statement, committed on its own: a round trip per batch.</summary>
     private async Task<long[]> CommitPostgreSqlAsync(List<(JournalEntry Entry, TaskCompletionSource<long> Done)> batch, CancellationToken cancellationToken)
     {
-        await using var connection = new NpgsqlConnection(store.ConnectionString);
-        await connection.OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var relaxed = new NpgsqlCommand("SET LOCAL synchronous_commit TO OFF", connection, transaction))
-        {
-            await relaxed.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        var ids = await InsertAsync(connection, transaction, [.. batch.Select(b => b.Entry)], cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return ids;
+        var connection = _postgres ??= await OpenPostgreSqlAsync(cancellationToken);
+        return await InsertAsync(connection, null, [.. batch.Select(b => b.Entry)], cancellationToken);
     }
 
     /// <summary>
     /// Inserts entries in the caller's transaction and returns their indexes, in order: a prepared statement per entry on
     /// SQLite (in process), one round trip for all on PostgreSQL. Sets each entry's <see cref="JournalEntry.Id"/>.
     /// </summary>
-    public static async Task<long[]> InsertAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<JournalEntry> entries, CancellationToken cancellationToken)
+    public static async Task<long[]> InsertAsync(DbConnection connection, DbTransaction? transaction, IReadOnlyList<JournalEntry> entries, CancellationToken cancellationToken)
     {
         var ids = new long[entries.Count];
         if (entries.Count == 0)
@@ -165,7 +165,7 @@ public sealed partial class JournalWriter(StoreLocation store, TimeProvider cloc
         {
             // One statement for the whole batch. The identity values are drawn in the order unnest yields the rows, so
             // the returned ids, sorted, belong to the entries in their order.
-            await using var command = new NpgsqlCommand(Unnest, npgsql, (NpgsqlTransaction)transaction);
+            await using var command = new NpgsqlCommand(Unnest, npgsql, (NpgsqlTransaction?)transaction);
             command.Parameters.Add(new NpgsqlParameter { Value = entries.Select(e => DateTime.SpecifyKind(e.At, DateTimeKind.Utc)).ToArray() });
             foreach (var field in new Func<JournalEntry, string?>[] { e => e.Actor, e => e.Action, e => e.Subject, e => e.Purpose, e => e.Outcome, e => e.Detail })
             {
@@ -217,6 +217,16 @@ public sealed partial class JournalWriter(StoreLocation store, TimeProvider cloc
         await connection.OpenAsync(cancellationToken);
         await using var pragmas = Sql.Command(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;");
         await pragmas.ExecuteNonQueryAsync(cancellationToken);
+        return connection;
+    }
+
+    /// <summary>This writer's own connection, out of the pool, with its relaxed flush set once for the session.</summary>
+    private async Task<NpgsqlConnection> OpenPostgreSqlAsync(CancellationToken cancellationToken)
+    {
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(store.ConnectionString) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var relaxed = new NpgsqlCommand("SET synchronous_commit TO OFF", connection);
+        await relaxed.ExecuteNonQueryAsync(cancellationToken);
         return connection;
     }
 

@@ -40,17 +40,51 @@ public static class LedgerStore
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Journal entries not yet in the tree, oldest first, among those above <paramref name="above"/>.</summary>
-    public static async Task<List<JournalEntry>> PendingAsync(DbConnection connection, DbTransaction transaction, long above, int limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Journal entries not yet in the tree, oldest first: those above <paramref name="above"/> (the last entry
+    /// integrated) and, on PostgreSQL, those among <paramref name="gaps"/>, the ids below it that had not committed when
+    /// their neighbours were integrated. Both are index lookups, whatever the size of the journal.
+    /// </summary>
+    public static async Task<List<JournalEntry>> PendingAsync(DbConnection connection, DbTransaction transaction, long above, IReadOnlyCollection<long> gaps, int limit, CancellationToken cancellationToken)
     {
-        await using var command = Sql.Command(connection, $"""
-            SELECT {EntryColumns} FROM journal j
-            WHERE j.id > @above AND NOT EXISTS (SELECT 1 FROM ledger_leaves l WHERE l.entry_id = j.id)
-            ORDER BY j.id LIMIT @limit
-            """, transaction);
-        command.Add("@above", above);
-        command.Add("@limit", limit);
+        // The id range is bounded as well as the count: with only "id > @above", a planner whose statistics lag behind a
+        // fast-growing journal estimates thousands of rows and scans the table. Past a hole wider than the range (rolled
+        // back ids), the next entry's id is looked up.
+        var upper = above + limit;
         var entries = new List<JournalEntry>();
+        if (await NextIdAsync(connection, transaction, above, cancellationToken) is not { } next)
+        {
+            if (gaps.Count == 0)
+            {
+                return entries;
+            }
+
+            upper = above;
+        }
+        else if (next > upper)
+        {
+            upper = next + limit;
+        }
+
+        var range = "j.id > @above AND j.id <= @upper";
+        var sql = gaps.Count == 0
+            ? $"SELECT {EntryColumns} FROM journal j WHERE {range} ORDER BY j.id LIMIT @limit"
+            : $"""
+                SELECT * FROM (
+                    (SELECT {EntryColumns} FROM journal j WHERE j.id = ANY(@gaps))
+                    UNION ALL
+                    (SELECT {EntryColumns} FROM journal j WHERE {range} ORDER BY j.id LIMIT @limit)) p
+                ORDER BY p.id LIMIT @limit
+                """;
+        await using var command = Sql.Command(connection, sql, transaction);
+        command.Add("@above", above);
+        command.Add("@upper", upper);
+        command.Add("@limit", limit);
+        if (gaps.Count > 0)
+        {
+            command.Add("@gaps", gaps.ToArray());
+        }
+
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -58,6 +92,30 @@ public static class LedgerStore
         }
 
         return entries;
+    }
+
+    private static async Task<long?> NextIdAsync(DbConnection connection, DbTransaction transaction, long above, CancellationToken cancellationToken)
+    {
+        await using var command = Sql.Command(connection, "SELECT MIN(id) FROM journal WHERE id > @above", transaction);
+        command.Add("@above", above);
+        return await command.ExecuteScalarAsync(cancellationToken) is long id ? id : null;
+    }
+
+    /// <summary>The journal ids in (<paramref name="from"/>, <paramref name="to"/>] that are not leaves (PostgreSQL).</summary>
+    public static async Task<List<long>> GapsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long from, long to, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT g FROM generate_series($1::bigint, $2::bigint) g WHERE NOT EXISTS (SELECT 1 FROM ledger_leaves l WHERE l.entry_id = g)", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = from + 1 });
+        command.Parameters.Add(new NpgsqlParameter { Value = to });
+        var gaps = new List<long>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            gaps.Add(reader.GetInt64(0));
+        }
+
+        return gaps;
     }
 
     /// <summary>The hashes of the given perfect subtrees (level 0: leaves).</summary>

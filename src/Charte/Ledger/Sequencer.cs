@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text;
+using Charte.Journal;
 using Charte.Storage;
 using Npgsql;
 
@@ -59,6 +60,12 @@ public sealed partial class Sequencer(StoreLocation store, SigningKeys keys, ITi
     private readonly SemaphoreSlim _gate = new(1, 1);
     private CompactRange? _range;
     private long _lastEntryId;
+
+    /// <summary>
+    /// PostgreSQL: ids below <see cref="_lastEntryId"/>, within the late-commit window, that were not in the journal
+    /// when the entries around them were integrated (a transaction still open, or rolled back).
+    /// </summary>
+    private readonly SortedSet<long> _gaps = [];
     private long _lastCheckpointTicks;
 
     public LedgerOptions Options => options;
@@ -96,10 +103,14 @@ public sealed partial class Sequencer(StoreLocation store, SigningKeys keys, ITi
             // First round, or another sequencer moved the tree: resume from what is stored.
             _range = await LoadAsync(connection, transaction, size, cancellationToken);
             _lastEntryId = await LedgerStore.LastEntryIdAsync(connection, transaction, cancellationToken);
+            _gaps.Clear();
+            if (connection is NpgsqlConnection npgsql)
+            {
+                _gaps.UnionWith(await LedgerStore.GapsAsync(npgsql, (NpgsqlTransaction)transaction, Math.Max(0, _lastEntryId - options.LateCommitWindow), _lastEntryId, cancellationToken));
+            }
         }
 
-        var above = store.Provider == StoreProvider.PostgreSql ? Math.Max(0, _lastEntryId - options.LateCommitWindow) : _lastEntryId;
-        var pending = await LedgerStore.PendingAsync(connection, transaction, above, options.BatchSize, cancellationToken);
+        var pending = await LedgerStore.PendingAsync(connection, transaction, _lastEntryId, _gaps, options.BatchSize, cancellationToken);
         if (pending.Count == 0)
         {
             return 0;
@@ -130,8 +141,34 @@ public sealed partial class Sequencer(StoreLocation store, SigningKeys keys, ITi
         }
 
         _range = working;
-        _lastEntryId = Math.Max(_lastEntryId, pending[^1].Id);
+        NoteGaps(pending);
         return pending.Count;
+    }
+
+    /// <summary>
+    /// After a batch: the ids skipped between the last entry and the newest integrated one are gaps to look at again
+    /// (on PostgreSQL a sequence hands out ids before their transactions commit, in any order); the ones integrated now
+    /// are not; gaps older than the window are given up (rolled back). SQLite commits one writer at a time, in order.
+    /// </summary>
+    private void NoteGaps(List<JournalEntry> integrated)
+    {
+        var newest = integrated[^1].Id;
+        if (store.Provider == StoreProvider.PostgreSql)
+        {
+            var taken = integrated.Select(e => e.Id).ToHashSet();
+            _gaps.ExceptWith(taken);
+            for (var id = Math.Max(_lastEntryId, newest - options.LateCommitWindow) + 1; id < newest; id++)
+            {
+                if (!taken.Contains(id))
+                {
+                    _gaps.Add(id);
+                }
+            }
+
+            _gaps.RemoveWhere(id => id <= newest - options.LateCommitWindow);
+        }
+
+        _lastEntryId = Math.Max(_lastEntryId, newest);
     }
 
     private static async Task<CompactRange> LoadAsync(DbConnection connection, DbTransaction transaction, long size, CancellationToken cancellationToken)

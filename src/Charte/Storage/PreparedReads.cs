@@ -7,8 +7,8 @@ namespace Charte.Storage;
 /// <summary>
 /// Read-only statements kept prepared on open connections, so that a hot read neither opens a connection nor compiles
 /// its SQL. On SQLite each lease is one connection with its statement already compiled; on PostgreSQL a pooled
-/// connection whose statements Npgsql prepares automatically. A lease runs one statement at a time; a connection that
-/// failed is dropped, not returned.
+/// connection kept out of the pool (so that it is not reset between reads) whose statement Npgsql prepares
+/// automatically. A lease runs one statement at a time; a connection that failed is dropped, not returned.
 /// </summary>
 internal sealed class PreparedReads(StoreLocation store, string sql, params string[] parameters) : IAsyncDisposable
 {
@@ -63,7 +63,7 @@ internal sealed class PreparedReads(StoreLocation store, string sql, params stri
 
         public async ValueTask DisposeAsync()
         {
-            if (!_reusable || connection is not SqliteConnection || owner._idle.Count >= MaxIdle)
+            if (!_reusable || owner._idle.Count >= MaxIdle)
             {
                 await CloseAsync();
                 return;

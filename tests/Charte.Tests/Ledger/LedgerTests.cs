@@ -137,6 +137,52 @@ public abstract class LedgerTests(StoreKind kind)
         Assert.Contains(expected, report.First!.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AnEntryThatCommitsLate_OrAfterAHoleOfRolledBackIds_StillJoinsTheTree()
+    {
+        await using var host = await TestHost.StartAsync(kind);
+        var app = await host.ClientAsync(Customers);
+        var subject = await VaultApiTests.CreateSubjectAsync(app);
+        await host.Sequencer.IntegrateAsync(CancellationToken.None);
+
+        // A rolled-back import leaves a hole wider than a sequencing batch in the ids (PostgreSQL's sequence does not roll back).
+        await using (var connection = await Sql.OpenAsync(host.Store, CancellationToken.None))
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            await Journal.JournalWriter.InsertAsync(connection, transaction, [.. Enumerable.Range(0, host.Sequencer.Options.BatchSize + 100).Select(_ => Entry(host, "rolled back"))], CancellationToken.None);
+            await transaction.RollbackAsync();
+        }
+
+        // On PostgreSQL, a transaction that took its id before later entries and commits after they are in the tree.
+        await using var late = await Sql.OpenAsync(host.Store, CancellationToken.None);
+        await using var lateTransaction = kind == StoreKind.PostgreSql ? await late.BeginTransactionAsync() : null;
+        if (lateTransaction is not null)
+        {
+            await Journal.JournalWriter.InsertAsync(late, lateTransaction, [Entry(host, "late")], CancellationToken.None);
+        }
+
+        await VaultApiTests.ReadAsync(app, subject, Customers);
+        await host.Sequencer.IntegrateAsync(CancellationToken.None);
+        if (lateTransaction is not null)
+        {
+            await lateTransaction.CommitAsync();
+        }
+
+        await VaultApiTests.ReadAsync(app, subject, Customers);
+        await host.Sequencer.IntegrateAsync(CancellationToken.None);
+        await host.Sequencer.CheckpointAsync(CancellationToken.None);
+
+        await using var check = await Sql.OpenAsync(host.Store, CancellationToken.None);
+        await using var missing = Sql.Command(check, "SELECT COUNT(*) FROM journal j WHERE NOT EXISTS (SELECT 1 FROM ledger_leaves l WHERE l.entry_id = j.id)");
+        Assert.Equal(0L, Convert.ToInt64(await missing.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
+        await using var rolledBack = Sql.Command(check, "SELECT COUNT(*) FROM journal WHERE outcome = 'rolled back'");
+        Assert.Equal(0L, Convert.ToInt64(await rolledBack.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True((await VerifyAsync(host)).Valid);
+    }
+
+    private static Journal.JournalEntry Entry(TestHost host, string outcome) =>
+        new() { At = host.Clock.GetUtcNow().UtcDateTime, Actor = "cli", Action = "test.append", Outcome = outcome };
+
     private static Task<LedgerReport> VerifyAsync(TestHost host) => LedgerVerifier.VerifyAsync(host.Store, LogKey, TestHost.Signing.Ca, CancellationToken.None);
 
     private static async Task ExecuteAsync(System.Data.Common.DbConnection connection, string sql)
