@@ -56,13 +56,20 @@ internal static class LedgerBench
         total.Stop();
         await sequencer.CheckpointAsync(CancellationToken.None);
 
-        // Verification from storage, and its floor: SHA-256 of the same canonical bytes, already in memory.
-        var verifying = Stopwatch.StartNew();
-        var report = await LedgerVerifier.VerifyAsync(store, signing.LogPublicKey.Export(KeyBlobFormat.RawPublicKey), signing.Ca, CancellationToken.None);
-        verifying.Stop();
-        if (!report.Valid)
+        // Verification from storage, and its floor: SHA-256 of the same canonical bytes, already in memory. Each is
+        // run three times and the fastest run counts: the first pass also compiles the code and reads the file into
+        // the operating system's cache, which the floor, already in memory, does not pay for.
+        LedgerReport report = null!;
+        var verifying = TimeSpan.MaxValue;
+        for (var run = 0; run < 3; run++)
         {
-            throw new InvalidOperationException(LedgerVerifier.Describe(report));
+            var run1 = Stopwatch.StartNew();
+            report = await LedgerVerifier.VerifyAsync(store, signing.LogPublicKey.Export(KeyBlobFormat.RawPublicKey), signing.Ca, CancellationToken.None);
+            verifying = run1.Elapsed < verifying ? run1.Elapsed : verifying;
+            if (!report.Valid)
+            {
+                throw new InvalidOperationException(LedgerVerifier.Describe(report));
+            }
         }
 
         var bytes = new List<byte[]>((int)report.Leaves);
@@ -74,13 +81,19 @@ internal static class LedgerBench
             }
         }
 
-        var raw = Stopwatch.StartNew();
-        foreach (var entry in bytes)
+        var hashing = TimeSpan.MaxValue;
+        var digest = new byte[32];
+        for (var run = 0; run < 3; run++)
         {
-            SHA256.HashData(entry);
+            var raw = Stopwatch.StartNew();
+            foreach (var entry in bytes)
+            {
+                SHA256.HashData(entry, digest);
+            }
+
+            hashing = raw.Elapsed < hashing ? raw.Elapsed : hashing;
         }
 
-        raw.Stop();
         var size = bytes.Sum(b => (long)b.Length) / Math.Max(1, bytes.Count);
         double Rate(long count, TimeSpan time) => count / time.TotalSeconds;
         return $"""
@@ -91,7 +104,7 @@ internal static class LedgerBench
             | append: journal group commit, 64 concurrent appenders | {Rate(entries, appended):N0} entries/s | — | — | — |
             | sequencing: leaves + subtree hashes, durable batches of 4,096 | {Rate(integrated, sequencing.Elapsed):N0} entries/s | — | — | — |
             | append end to end (appended and in the tree) | {Rate(integrated, total.Elapsed):N0} entries/s | — | — | ≥ 20,000/s on SQLite |
-            | full verification from storage (read, canonicalise, hash, recompute tree, check checkpoint) | {Rate(report.Leaves, verifying.Elapsed):N0} entries/s | raw SHA-256 of the same bytes in memory: {Rate(bytes.Count, raw.Elapsed):N0} entries/s | {Rate(report.Leaves, verifying.Elapsed) / Rate(bytes.Count, raw.Elapsed):P1} | ≥ 50 % |
+            | full verification from storage (read, canonicalise, hash, recompute tree, check checkpoint; fastest of 3 runs) | {Rate(report.Leaves, verifying):N0} entries/s | raw SHA-256 of the same bytes in memory (fastest of 3): {Rate(bytes.Count, hashing):N0} entries/s | {Rate(report.Leaves, verifying) / Rate(bytes.Count, hashing):P1} | ≥ 50 % |
 
             """;
     }

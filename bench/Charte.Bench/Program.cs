@@ -18,6 +18,20 @@ if (args is ["ledger", var ledgerStore, var count])
     return;
 }
 
+// "verify STORE": the verifier alone over an existing ledger, five times (for profiling; signatures will not match).
+if (args is ["verify", var verifyStore])
+{
+    using var signing = Charte.Ledger.SigningKeys.CreateInMemory("bench", TimeProvider.System);
+    for (var i = 0; i < 5; i++)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var report = await Charte.Ledger.LedgerVerifier.VerifyAsync(Charte.Storage.StoreLocation.Parse(verifyStore), signing.LogPublicKey.Export(NSec.Cryptography.KeyBlobFormat.RawPublicKey), signing.Ca, CancellationToken.None);
+        Console.WriteLine($"{report.Leaves / clock.Elapsed.TotalSeconds:N0} entries/s");
+    }
+
+    return;
+}
+
 // "retention STORE RECORDS": a sweep of RECORDS due records next to a plain DELETE, as a Markdown section.
 if (args is ["retention", var retentionStore, var due])
 {

@@ -23,12 +23,31 @@ public static class Merkle
 
     public static byte[] NodeHash(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right)
     {
+        var hash = new byte[HashSize];
+        NodeHash(left, right, hash);
+        return hash;
+    }
+
+    /// <summary>H(0x01 ‖ left ‖ right) into <paramref name="destination"/> (which may be one of the inputs).</summary>
+    public static void NodeHash(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right, Span<byte> destination)
+    {
         Span<byte> buffer = stackalloc byte[1 + 2 * HashSize];
         buffer[0] = 0x01;
         left.CopyTo(buffer[1..]);
         right.CopyTo(buffer[(1 + HashSize)..]);
-        return SHA256.HashData(buffer);
+        var hash = Hasher;
+        hash.AppendData(buffer);
+        hash.GetHashAndReset(destination);
     }
+
+    /// <summary>
+    /// One SHA-256 context per thread, reset after each use: a tree of n leaves takes n - 1 node hashes, and for inputs
+    /// this small setting up a new context costs about as much as the hashing itself.
+    /// </summary>
+    private static IncrementalHash Hasher => _hasher ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+    [ThreadStatic]
+    private static IncrementalHash? _hasher;
 
     /// <summary>The largest power of two strictly below <paramref name="n"/> (n ≥ 2).</summary>
     public static long Split(long n) => (long)(BitOperations.RoundUpToPowerOf2((ulong)n) >> 1);
@@ -264,7 +283,9 @@ public static class Merkle
 /// </summary>
 public sealed class CompactRange
 {
-    private readonly List<byte[]> _hashes = [];
+    // The edge's hashes, largest subtree first, packed: a tree has at most 64 of them, and appending allocates nothing.
+    private readonly byte[] _hashes = new byte[64 * Merkle.HashSize];
+    private int _count;
 
     public CompactRange()
     {
@@ -274,16 +295,59 @@ public sealed class CompactRange
     public CompactRange(long size, IEnumerable<byte[]> hashes)
     {
         Size = size;
-        _hashes.AddRange(hashes);
-        if (_hashes.Count != BitOperations.PopCount((ulong)size))
+        foreach (var hash in hashes)
         {
-            throw new ArgumentException($"a tree of {size} leaves has {BitOperations.PopCount((ulong)size)} perfect subtrees on its right edge, not {_hashes.Count}");
+            if (_count == 64)
+            {
+                break;
+            }
+
+            hash.AsSpan().CopyTo(Slot(_count++));
         }
+
+        if (_count != BitOperations.PopCount((ulong)size))
+        {
+            throw new ArgumentException($"a tree of {size} leaves has {BitOperations.PopCount((ulong)size)} perfect subtrees on its right edge, not {_count}");
+        }
+    }
+
+    private CompactRange(long size, byte[] hashes, int count)
+    {
+        Size = size;
+        Array.Copy(hashes, _hashes, count * Merkle.HashSize);
+        _count = count;
     }
 
     public long Size { get; private set; }
 
-    public CompactRange Clone() => new(Size, _hashes);
+    public CompactRange Clone() => new(Size, _hashes, _count);
+
+    /// <summary>The roots of the perfect subtrees on the right edge, largest first.</summary>
+    public IReadOnlyList<byte[]> Hashes => [.. Enumerable.Range(0, _count).Select(i => Slot(i).ToArray())];
+
+    /// <summary>
+    /// The tree of <paramref name="left"/>'s leaves followed by <paramref name="right"/>'s, when the left one ends on a
+    /// boundary of a perfect subtree larger than the right one: then the right edge of the whole is the left edge's
+    /// subtrees followed by the right one's (this lets parts of a tree be hashed apart and joined).
+    /// </summary>
+    public static CompactRange Concat(CompactRange left, CompactRange right)
+    {
+        if (right.Size > 0 && (left.Size & (long)(BitOperations.RoundUpToPowerOf2((ulong)right.Size + 1) - 1)) != 0)
+        {
+            throw new ArgumentException($"a range of {right.Size} leaves cannot follow one of {left.Size}: they would share a subtree");
+        }
+
+        var joined = new CompactRange(left.Size + right.Size, left._hashes, left._count);
+        Array.Copy(right._hashes, 0, joined._hashes, left._count * Merkle.HashSize, right._count * Merkle.HashSize);
+        joined._count += right._count;
+        return joined;
+    }
+
+    /// <summary>A range of <paramref name="size"/> leaves whose edge is this one's (a tree whose leaves stand for subtrees of that size).</summary>
+    public CompactRange Scaled(long size) =>
+        BitOperations.PopCount((ulong)size) == _count
+            ? new(size, _hashes, _count)
+            : throw new ArgumentException($"a tree of {size} leaves has {BitOperations.PopCount((ulong)size)} perfect subtrees on its right edge, not {_count}");
 
     /// <summary>The (level, index) of each perfect subtree on the right edge of a tree of <paramref name="size"/> leaves, largest first.</summary>
     public static IEnumerable<(int Level, long Index)> Edge(long size)
@@ -298,37 +362,41 @@ public sealed class CompactRange
     }
 
     /// <summary>Appends a leaf hash; <paramref name="completed"/> hears of every perfect subtree (level ≥ 1) it completes.</summary>
-    public void Append(byte[] leaf, Action<int, long, byte[]>? completed = null)
+    public void Append(ReadOnlySpan<byte> leaf, Action<int, long, byte[]>? completed = null)
     {
-        var hash = leaf;
+        Span<byte> hash = stackalloc byte[Merkle.HashSize];
+        leaf.CopyTo(hash);
         var index = Size;
         var level = 0;
         while ((index & 1) == 1)
         {
-            hash = Merkle.NodeHash(_hashes[^1], hash);
-            _hashes.RemoveAt(_hashes.Count - 1);
+            Merkle.NodeHash(Slot(_count - 1), hash, hash);
+            _count--;
             level++;
             index >>= 1;
-            completed?.Invoke(level, index, hash);
+            completed?.Invoke(level, index, hash.ToArray());
         }
 
-        _hashes.Add(hash);
+        hash.CopyTo(Slot(_count++));
         Size++;
     }
 
     public byte[] Root()
     {
-        if (_hashes.Count == 0)
+        if (_count == 0)
         {
             return Merkle.EmptyRoot;
         }
 
-        var root = _hashes[^1];
-        for (var i = _hashes.Count - 2; i >= 0; i--)
+        Span<byte> root = stackalloc byte[Merkle.HashSize];
+        Slot(_count - 1).CopyTo(root);
+        for (var i = _count - 2; i >= 0; i--)
         {
-            root = Merkle.NodeHash(_hashes[i], root);
+            Merkle.NodeHash(Slot(i), root, root);
         }
 
-        return root;
+        return root.ToArray();
     }
+
+    private Span<byte> Slot(int i) => _hashes.AsSpan(i * Merkle.HashSize, Merkle.HashSize);
 }

@@ -23,16 +23,141 @@ public static class LedgerEntry
     }
 
     /// <summary>The leaf hash of an entry, H(0x00 ‖ canonical bytes), without keeping the bytes.</summary>
-    public static byte[] LeafHash(JournalEntry entry, ArrayBufferWriter<byte> scratch)
+    public static byte[] LeafHash(JournalEntry entry, ArrayBufferWriter<byte> scratch) => SHA256.HashData(WriteLeafInput(entry, scratch));
+
+    /// <summary>0x00 ‖ the canonical bytes, the input of the entry's leaf hash, over <paramref name="scratch"/>.</summary>
+    public static ReadOnlySpan<byte> WriteLeafInput(JournalEntry entry, ArrayBufferWriter<byte> scratch)
     {
         scratch.ResetWrittenCount();
         scratch.GetSpan(1)[0] = 0x00;
         scratch.Advance(1);
-        Write(entry, scratch);
-        return SHA256.HashData(scratch.WrittenSpan);
+        WriteJson(entry, scratch);
+        return scratch.WrittenSpan;
     }
 
-    private static void Write(JournalEntry entry, ArrayBufferWriter<byte> buffer)
+    /// <summary>The canonical bytes of an entry, written over <paramref name="scratch"/> (valid until its next use).</summary>
+    public static ReadOnlySpan<byte> Write(JournalEntry entry, ArrayBufferWriter<byte> scratch)
+    {
+        scratch.ResetWrittenCount();
+        WriteJson(entry, scratch);
+        return scratch.WrittenSpan;
+    }
+
+    /// <summary>
+    /// The canonical bytes straight from a row's UTF-8 columns and SQLite's text form of the time
+    /// (<c>yyyy-MM-dd HH:mm:ss[.fffffff]</c>), byte for byte what <see cref="Write(JournalEntry, ArrayBufferWriter{byte})"/>
+    /// gives. Returns the length written; 0 when the row is not of the usual shape (a character JSON escapes, another
+    /// time format: use the general path); -1 when <paramref name="destination"/> is too small.
+    /// </summary>
+    public static int TryWrite(Span<byte> destination, long id, ReadOnlySpan<byte> at, Utf8Field actor, Utf8Field action, Utf8Field subject, Utf8Field purpose, Utf8Field outcome, Utf8Field detail)
+    {
+        var output = new SpanWriter(destination);
+        output.Raw("{\"v\":"u8);
+        output.Number(Version);
+        output.Raw(",\"id\":"u8);
+        output.Number(id);
+        output.Raw(",\"at\":\""u8);
+        if (!SqliteTime(at, ref output))
+        {
+            return 0;
+        }
+
+        output.Raw("\",\"actor\":"u8);
+        var plain = output.String(actor);
+        output.Raw(",\"action\":"u8);
+        plain &= output.String(action);
+        output.Raw(",\"subject\":"u8);
+        plain &= output.String(subject);
+        output.Raw(",\"purpose\":"u8);
+        plain &= output.String(purpose);
+        output.Raw(",\"outcome\":"u8);
+        plain &= output.String(outcome);
+        output.Raw(",\"detail\":"u8);
+        plain &= output.String(detail);
+        output.Raw("}"u8);
+        return !plain ? 0 : output.Overflow ? -1 : output.Length;
+    }
+
+    /// <summary>"yyyy-MM-dd HH:mm:ss" and up to seven digits of fraction, as "yyyy-MM-ddTHH:mm:ss.ffffffZ".</summary>
+    private static bool SqliteTime(ReadOnlySpan<byte> at, ref SpanWriter output)
+    {
+        if (at.Length < 19 || at[10] != (byte)' ' || at[4] != (byte)'-' || at[7] != (byte)'-' || at[13] != (byte)':' || at[16] != (byte)':')
+        {
+            return false;
+        }
+
+        foreach (var i in (ReadOnlySpan<int>)[0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18])
+        {
+            if (!char.IsAsciiDigit((char)at[i]))
+            {
+                return false;
+            }
+        }
+
+        var fraction = at[19..];
+        if (fraction.Length > 0 && (fraction[0] != (byte)'.' || fraction.Length > 8 || fraction.Length < 2))
+        {
+            return false;
+        }
+
+        output.Raw(at[..10]);
+        output.Raw("T"u8);
+        output.Raw(at[11..19]);
+        output.Raw("."u8);
+        for (var i = 1; i <= 6; i++)
+        {
+            if (i < fraction.Length && !char.IsAsciiDigit((char)fraction[i]))
+            {
+                return false;
+            }
+
+            output.Raw(i < fraction.Length ? fraction.Slice(i, 1) : "0"u8);
+        }
+
+        if (fraction.Length == 8 && !char.IsAsciiDigit((char)fraction[7]))
+        {
+            return false;
+        }
+
+        output.Raw("Z"u8);
+        return true;
+    }
+
+    /// <summary>The ASCII bytes the JSON writer leaves as they are in a string (it escapes the rest).</summary>
+    private static readonly bool[] Plain = PlainBytes();
+
+    internal static bool IsPlain(ReadOnlySpan<byte> value)
+    {
+        foreach (var b in value)
+        {
+            if (b >= 0x80 || !Plain[b])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool[] PlainBytes()
+    {
+        var plain = new bool[128];
+        var buffer = new ArrayBufferWriter<byte>(16);
+        for (var b = 0x20; b < 0x7F; b++)
+        {
+            buffer.ResetWrittenCount();
+            using (var json = new Utf8JsonWriter(buffer))
+            {
+                json.WriteStringValue(((char)b).ToString());
+            }
+
+            plain[b] = buffer.WrittenCount == 3;
+        }
+
+        return plain;
+    }
+
+    private static void WriteJson(JournalEntry entry, ArrayBufferWriter<byte> buffer)
     {
         using (var json = new Utf8JsonWriter(buffer))
         {
@@ -60,5 +185,60 @@ public static class LedgerEntry
         {
             json.WriteString(name, value);
         }
+    }
+}
+
+/// <summary>A column's UTF-8 bytes, or SQL NULL.</summary>
+public readonly ref struct Utf8Field(ReadOnlySpan<byte> value, bool isNull = false)
+{
+    public ReadOnlySpan<byte> Value { get; } = value;
+    public bool IsNull { get; } = isNull;
+
+    public static Utf8Field Null => new([], true);
+}
+
+/// <summary>Appends to a span, noting overflow rather than throwing.</summary>
+internal ref struct SpanWriter(Span<byte> destination)
+{
+    private readonly Span<byte> _destination = destination;
+
+    public int Length { get; private set; }
+    public bool Overflow { get; private set; }
+
+    public void Raw(ReadOnlySpan<byte> bytes)
+    {
+        if (Overflow || !bytes.TryCopyTo(_destination[Length..]))
+        {
+            Overflow = true;
+            return;
+        }
+
+        Length += bytes.Length;
+    }
+
+    public void Number(long value)
+    {
+        if (Overflow || !System.Buffers.Text.Utf8Formatter.TryFormat(value, _destination[Length..], out var written))
+        {
+            Overflow = true;
+            return;
+        }
+
+        Length += written;
+    }
+
+    /// <summary>A JSON string (or null); false when it holds a byte the JSON writer would escape.</summary>
+    public bool String(Utf8Field field)
+    {
+        if (field.IsNull)
+        {
+            Raw("null"u8);
+            return true;
+        }
+
+        Raw("\""u8);
+        Raw(field.Value);
+        Raw("\""u8);
+        return LedgerEntry.IsPlain(field.Value);
     }
 }

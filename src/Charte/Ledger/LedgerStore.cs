@@ -265,9 +265,10 @@ public static class LedgerStore
         return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), (byte[])reader.GetValue(1)) : null;
     }
 
-    public static async Task<long> JournalCountAsync(DbConnection connection, CancellationToken cancellationToken)
+    /// <summary>How many journal entries are newer than the newest one in the tree (an index range, not a table count).</summary>
+    public static async Task<long> UnsequencedCountAsync(DbConnection connection, CancellationToken cancellationToken)
     {
-        await using var command = Sql.Command(connection, "SELECT COUNT(*) FROM journal");
+        await using var command = Sql.Command(connection, "SELECT COUNT(*) FROM journal WHERE id > (SELECT COALESCE(MAX(entry_id), 0) FROM ledger_leaves)");
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
     }
 }

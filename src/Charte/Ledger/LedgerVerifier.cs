@@ -9,7 +9,8 @@ namespace Charte.Ledger;
 /// <summary>One thing the verifier found wrong, at the leaf where it starts.</summary>
 public sealed record LedgerProblem(long Leaf, string Message);
 
-public sealed record LedgerReport(long Leaves, long Entries, int Checkpoints, StoredCheckpoint? Latest, IReadOnlyList<LedgerProblem> Problems)
+/// <summary>What the verifier found; <paramref name="Unsequenced"/>: journal entries newer than the last one in the tree.</summary>
+public sealed record LedgerReport(long Leaves, long Unsequenced, int Checkpoints, StoredCheckpoint? Latest, IReadOnlyList<LedgerProblem> Problems)
 {
     public bool Valid => Problems.Count == 0;
 
@@ -20,8 +21,8 @@ public sealed record LedgerReport(long Leaves, long Entries, int Checkpoints, St
 /// <summary>
 /// Recomputes the whole tree from the stored journal entries (never trusting the stored hashes), and checks every
 /// checkpoint against it: its root, its Ed25519 signature by the organisation's log key, its RFC 3161 timestamp, and
-/// the consistency proof from the checkpoint before it, built from the stored subtree hashes. Memory stays O(log n):
-/// the entries are streamed.
+/// the consistency proof from the checkpoint before it, built from the stored subtree hashes. The entries are streamed,
+/// in parts hashed in parallel (<see cref="LedgerScan"/>); memory holds a hash per part.
 /// </summary>
 public static class LedgerVerifier
 {
@@ -30,49 +31,8 @@ public static class LedgerVerifier
         await using var connection = await Sql.OpenAsync(store, cancellationToken);
         var checkpoints = await LedgerStore.CheckpointsAsync(connection, cancellationToken);
         var bySize = checkpoints.ToDictionary(c => c.Size);
-        var problems = new List<LedgerProblem>();
-        var entryAt = new Dictionary<long, long>();
-        var boundaries = checkpoints.Select(c => c.Size).Append(0).ToHashSet();
-        var range = new CompactRange();
-        var roots = new Dictionary<long, byte[]>();
-        var scratch = new System.Buffers.ArrayBufferWriter<byte>(512);
-        await using (var leaves = await Sql.OpenAsync(store, cancellationToken))
-        {
-            await foreach (var leaf in LedgerStore.LeavesAsync(leaves, cancellationToken))
-            {
-                if (leaf.Index != range.Size)
-                {
-                    problems.Add(new LedgerProblem(range.Size, $"leaf {range.Size} is missing: the leaves jump from {range.Size - 1} to {leaf.Index}"));
-                    break;
-                }
-
-                if (boundaries.Contains(leaf.Index))
-                {
-                    entryAt[leaf.Index] = leaf.EntryId;
-                }
-
-                byte[] hash;
-                if (leaf.Entry is null)
-                {
-                    problems.Add(new LedgerProblem(leaf.Index, $"entry {leaf.EntryId} (leaf {leaf.Index}) is missing from the journal: it was deleted"));
-                    hash = leaf.Hash;
-                }
-                else
-                {
-                    hash = LedgerEntry.LeafHash(leaf.Entry, scratch);
-                    if (!hash.AsSpan().SequenceEqual(leaf.Hash))
-                    {
-                        problems.Add(new LedgerProblem(leaf.Index, $"entry {leaf.EntryId} (leaf {leaf.Index}) does not match its leaf hash: it was changed after it was sequenced"));
-                    }
-                }
-
-                range.Append(hash);
-                if (bySize.ContainsKey(range.Size))
-                {
-                    roots[range.Size] = range.Root();
-                }
-            }
-        }
+        var size = await LedgerStore.SizeAsync(connection, null, cancellationToken);
+        var (tree, roots, entryAt, problems) = await LedgerScan.ScanAsync(store, size, bySize.Keys.ToHashSet(), cancellationToken);
 
         StoredCheckpoint? previous = null;
         foreach (var checkpoint in checkpoints)
@@ -99,7 +59,7 @@ public static class LedgerVerifier
 
             if (!roots.TryGetValue(checkpoint.Size, out var recomputed))
             {
-                problems.Add(new LedgerProblem(Math.Min(range.Size, checkpoint.Size), $"checkpoint of size {checkpoint.Size} covers leaves the ledger no longer has (it has {range.Size})"));
+                problems.Add(new LedgerProblem(Math.Min(tree, checkpoint.Size), $"checkpoint of size {checkpoint.Size} covers leaves the ledger no longer has (it has {tree})"));
             }
             else if (!recomputed.AsSpan().SequenceEqual(checkpoint.Root))
             {
@@ -107,7 +67,7 @@ public static class LedgerVerifier
                 problems.Add(new LedgerProblem(checkpoint.Size - 1, $"checkpoint of size {checkpoint.Size}: the entries recomputed from the journal give another root; something from {from} on was changed"));
             }
 
-            if (previous is not null && range.Size >= checkpoint.Size)
+            if (previous is not null && tree >= checkpoint.Size)
             {
                 await ConsistencyAsync(connection, previous, checkpoint, problems, cancellationToken);
             }
@@ -115,8 +75,8 @@ public static class LedgerVerifier
             previous = checkpoint;
         }
 
-        var entries = await LedgerStore.JournalCountAsync(connection, cancellationToken);
-        return new LedgerReport(range.Size, entries, checkpoints.Count, checkpoints.LastOrDefault(), problems);
+        var unsequenced = await LedgerStore.UnsequencedCountAsync(connection, cancellationToken);
+        return new LedgerReport(tree, unsequenced, checkpoints.Count, checkpoints.LastOrDefault(), problems);
     }
 
     private static async Task ConsistencyAsync(System.Data.Common.DbConnection connection, StoredCheckpoint previous, StoredCheckpoint checkpoint, List<LedgerProblem> problems, CancellationToken cancellationToken)
@@ -144,7 +104,7 @@ public static class LedgerVerifier
             var latest = report.Latest is { } l
                 ? string.Create(CultureInfo.InvariantCulture, $"latest checkpoint: size {l.Size}, {l.CreatedAt:yyyy-MM-dd HH:mm:ss} UTC")
                 : "no checkpoint yet";
-            var pending = report.Entries - report.Leaves;
+            var pending = report.Unsequenced;
             return string.Create(CultureInfo.InvariantCulture,
                 $"ledger verified: {report.Leaves} entries, {report.Checkpoints} checkpoints, every signature, timestamp and consistency proof holds; {latest}{(pending > 0 ? $"; {pending} newer entries not yet sequenced" : "")}");
         }

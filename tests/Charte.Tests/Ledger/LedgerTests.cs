@@ -183,6 +183,70 @@ public abstract class LedgerTests(StoreKind kind)
     private static Journal.JournalEntry Entry(TestHost host, string outcome) =>
         new() { At = host.Clock.GetUtcNow().UtcDateTime, Actor = "cli", Action = "test.append", Outcome = outcome };
 
+    [Fact]
+    public async Task TheVerifier_HashesTheTreeInParts_AndAgreesWithTheSequencer_OnEveryCheckpointAndEveryKindOfEntry()
+    {
+        await using var host = await TestHost.StartAsync(kind);
+        var parts = LedgerScan.PartLeaves;
+
+        // Checkpoints inside a part, on a part's boundary, just after one, and at the end, over entries whose text
+        // the JSON writer escapes (quotes, backslashes, HTML characters, accents, controls), absent fields, and times
+        // of every precision.
+        var texts = new[] { "plain", "with \"quotes\"", "back\\slash", "<b>&'+`", "été…", "tab\there", "", "rule: 3 ans à compter du dernier contact" };
+        var sizes = new long[] { 5, parts, parts + 1, 2 * parts + 7, 2 * parts + 300 };
+        var written = 0L;
+        foreach (var size in sizes)
+        {
+            var entries = new List<Journal.JournalEntry>();
+            for (; written < size; written++)
+            {
+                var text = texts[written % texts.Length];
+                entries.Add(new Journal.JournalEntry
+                {
+                    At = host.Clock.GetUtcNow().UtcDateTime.AddTicks(written % 3 == 0 ? 0 : written * 1_234_567 % 10_000_000),
+                    Actor = "cli",
+                    Action = "test.append",
+                    Subject = written % 5 == 0 ? null : "s_" + written.ToString("x24", System.Globalization.CultureInfo.InvariantCulture),
+                    Purpose = written % 7 == 0 ? null : Customers,
+                    Outcome = written % 11 == 0 ? text : "ok",
+                    Detail = written % 2 == 0 ? null : text,
+                });
+            }
+
+            await using (var connection = await Sql.OpenAsync(host.Store, CancellationToken.None))
+            await using (var transaction = await connection.BeginTransactionAsync())
+            {
+                await Journal.JournalWriter.InsertAsync(connection, transaction, entries, CancellationToken.None);
+                await transaction.CommitAsync();
+            }
+
+            await host.Sequencer.IntegrateAsync(CancellationToken.None);
+            await host.Sequencer.CheckpointAsync(CancellationToken.None);
+            await using var connection2 = await Sql.OpenAsync(host.Store, CancellationToken.None);
+            Assert.Equal(size, (await LedgerStore.CheckpointsAsync(connection2, CancellationToken.None, latestOnly: true)).Single().Size);
+        }
+
+        var report = await VerifyAsync(host);
+        Assert.True(report.Valid, LedgerVerifier.Describe(report));
+        Assert.Equal(sizes[^1], report.Leaves);
+        Assert.Equal(sizes.Length, report.Checkpoints);
+
+        // A change in the second part is named, and so is the checkpoint after it.
+        await using var open = await Sql.OpenAsync(host.Store, CancellationToken.None);
+        await ExecuteAsync(open, kind == StoreKind.Sqlite ? "DROP TRIGGER journal_no_update" : "ALTER TABLE journal DISABLE TRIGGER USER");
+        long victim;
+        await using (var find = Sql.Command(open, $"SELECT entry_id FROM ledger_leaves WHERE idx = {parts + 3}"))
+        {
+            victim = Convert.ToInt64(await find.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        await ExecuteAsync(open, $"UPDATE journal SET detail = 'changed' WHERE id = {victim}");
+        var tampered = await VerifyAsync(host);
+        Assert.False(tampered.Valid);
+        Assert.Contains($"entry {victim} (leaf {parts + 3}) does not match its leaf hash", tampered.First!.Message, StringComparison.Ordinal);
+        Assert.Contains(tampered.Problems, p => p.Message.Contains($"checkpoint of size {2 * parts + 7}: the entries recomputed from the journal give another root", StringComparison.Ordinal));
+    }
+
     private static Task<LedgerReport> VerifyAsync(TestHost host) => LedgerVerifier.VerifyAsync(host.Store, LogKey, TestHost.Signing.Ca, CancellationToken.None);
 
     private static async Task ExecuteAsync(System.Data.Common.DbConnection connection, string sql)
