@@ -108,6 +108,40 @@ public sealed class MerkleTests
         }
     }
 
+    [Theory]
+    [InlineData(0, 5)]
+    [InlineData(8, 7)]
+    [InlineData(16, 8)]
+    [InlineData(24, 3)]
+    [InlineData(32, 0)]
+    public void CompactRanges_HashedApart_JoinIntoTheWholeTree(int left, int right)
+    {
+        var leaves = Enumerable.Range(0, left + right).Select(i => Merkle.LeafHash([(byte)i, 7])).ToList();
+        var first = new CompactRange();
+        var second = new CompactRange();
+        leaves.Take(left).ToList().ForEach(l => first.Append(l));
+        leaves.Skip(left).ToList().ForEach(l => second.Append(l));
+
+        var joined = CompactRange.Concat(first, second);
+
+        Assert.Equal(left + right, joined.Size);
+        Assert.Equal(Merkle.Root(leaves), joined.Root());
+    }
+
+    [Theory]
+    [InlineData(8, 8)]
+    [InlineData(12, 4)]
+    [InlineData(3, 1)]
+    public void CompactRanges_ThatWouldShareASubtree_AreNotJoined(int left, int right)
+    {
+        var first = new CompactRange();
+        var second = new CompactRange();
+        Enumerable.Range(0, left).ToList().ForEach(i => first.Append(Merkle.LeafHash([(byte)i])));
+        Enumerable.Range(0, right).ToList().ForEach(i => second.Append(Merkle.LeafHash([(byte)i])));
+
+        Assert.Throws<ArgumentException>(() => CompactRange.Concat(first, second));
+    }
+
     public static TheoryData<long, long, string[]> InclusionVectors => new()
     {
         { 0, 1, [] },
