@@ -51,17 +51,34 @@ public static class LedgerEntry
     /// </summary>
     public static int TryWrite(Span<byte> destination, long id, ReadOnlySpan<byte> at, Utf8Field actor, Utf8Field action, Utf8Field subject, Utf8Field purpose, Utf8Field outcome, Utf8Field detail)
     {
+        Span<byte> time = stackalloc byte[TimeLength];
+        var clock = new SpanWriter(time);
+        return SqliteTime(at, ref clock) ? TryWriteAt(destination, id, time, actor, action, subject, purpose, outcome, detail) : 0;
+    }
+
+    /// <summary>The length of the canonical time, <c>yyyy-MM-ddTHH:mm:ss.ffffffZ</c>.</summary>
+    public const int TimeLength = 27;
+
+    /// <summary>The canonical time of a UTC time (to the microsecond, as both stores keep it) into <paramref name="destination"/>.</summary>
+    public static void WriteTime(DateTime at, Span<byte> destination)
+    {
+        // The round-trip format is the canonical one with a seventh digit of fraction, which is dropped.
+        Span<byte> roundTrip = stackalloc byte[28];
+        System.Buffers.Text.Utf8Formatter.TryFormat(DateTime.SpecifyKind(at, DateTimeKind.Utc), roundTrip, out _, new StandardFormat('O'));
+        roundTrip[..26].CopyTo(destination);
+        destination[26] = (byte)'Z';
+    }
+
+    /// <summary>As <see cref="TryWrite"/>, with the time already in canonical form (<see cref="WriteTime"/>).</summary>
+    public static int TryWriteAt(Span<byte> destination, long id, ReadOnlySpan<byte> canonicalTime, Utf8Field actor, Utf8Field action, Utf8Field subject, Utf8Field purpose, Utf8Field outcome, Utf8Field detail)
+    {
         var output = new SpanWriter(destination);
         output.Raw("{\"v\":"u8);
         output.Number(Version);
         output.Raw(",\"id\":"u8);
         output.Number(id);
         output.Raw(",\"at\":\""u8);
-        if (!SqliteTime(at, ref output))
-        {
-            return 0;
-        }
-
+        output.Raw(canonicalTime);
         output.Raw("\",\"actor\":"u8);
         var plain = output.String(actor);
         output.Raw(",\"action\":"u8);

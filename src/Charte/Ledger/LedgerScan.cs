@@ -5,6 +5,7 @@ using System.Text;
 using Charte.Journal;
 using Charte.Storage;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 using SQLitePCL;
 
 namespace Charte.Ledger;
@@ -19,12 +20,6 @@ namespace Charte.Ledger;
 internal static class LedgerScan
 {
     public const int PartLeaves = 1 << 14;
-
-    private const string Query = """
-        SELECT l.idx, l.entry_id, l.hash, j.id, j.at, j.actor, j.action, j.subject, j.purpose, j.outcome, j.detail
-        FROM ledger_leaves l LEFT JOIN journal j ON j.id = l.entry_id
-        WHERE l.idx >= @first AND l.idx < @end ORDER BY l.idx
-        """;
 
     /// <summary>One part of the tree: its leaves' right edge, the edges at the checkpoint sizes inside it, what was wrong.</summary>
     public sealed class Part(long first)
@@ -104,23 +99,119 @@ internal static class LedgerScan
             return part;
         }
 
-        await using var command = Sql.Command(connection, Query);
-        command.Add("@first", first);
-        command.Add("@end", end);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var scratch = new ArrayBufferWriter<byte>(512);
-        while (await reader.ReadAsync(cancellationToken))
+        await ScanPostgreSqlAsync((NpgsqlConnection)connection, first, end, leaf, cancellationToken);
+        leaf.End(end);
+        return part;
+    }
+
+    /// <summary>
+    /// PostgreSQL: the part's leaves, then the journal over the range of their entry ids in id order (two range scans,
+    /// where a join would scan the journal for every part). Each journal row is hashed into the slot of its leaf; the
+    /// leaves are then checked and appended in tree order.
+    /// </summary>
+    private static async Task ScanPostgreSqlAsync(NpgsqlConnection connection, long first, long end, Leaf leaf, CancellationToken cancellationToken)
+    {
+        var leaves = new List<(long Index, long EntryId, byte[] Hash)>((int)(end - first));
+        await using (var command = new NpgsqlCommand("SELECT idx, entry_id, hash FROM ledger_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx", connection))
         {
-            var entry = reader.IsDBNull(3) ? null : LedgerStore.ReadEntry(reader, 3);
-            var canonical = entry is null ? default : LedgerEntry.WriteLeafInput(entry, scratch);
-            if (!leaf.Add(reader.GetInt64(0), reader.GetInt64(1), (byte[])reader.GetValue(2), entry is not null, canonical))
+            command.Parameters.Add(new NpgsqlParameter { Value = first });
+            command.Parameters.Add(new NpgsqlParameter { Value = end });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
-                break;
+                leaves.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetFieldValue<byte[]>(2)));
             }
         }
 
-        leaf.End(end);
-        return part;
+        if (leaves.Count == 0)
+        {
+            return;
+        }
+
+        var byEntry = Enumerable.Range(0, leaves.Count).OrderBy(i => leaves[i].EntryId).ToArray();
+        var hashes = new byte[leaves.Count * Merkle.HashSize];
+        var found = new bool[leaves.Count];
+        await using (var command = new NpgsqlCommand("SELECT id, at, actor, action, subject, purpose, outcome, detail FROM journal WHERE id >= $1 AND id <= $2 ORDER BY id", connection))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = leaves[byEntry[0]].EntryId });
+            command.Parameters.Add(new NpgsqlParameter { Value = leaves[byEntry[^1]].EntryId });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var next = 0;
+            var row = new PostgreSqlRow();
+            while (next < byEntry.Length && await reader.ReadAsync(cancellationToken))
+            {
+                var id = reader.GetInt64(0);
+                while (next < byEntry.Length && leaves[byEntry[next]].EntryId < id)
+                {
+                    next++;
+                }
+
+                if (next < byEntry.Length && leaves[byEntry[next]].EntryId == id)
+                {
+                    var slot = byEntry[next++];
+                    leaf.Hash(row.LeafInput(reader), hashes.AsSpan(slot * Merkle.HashSize, Merkle.HashSize));
+                    found[slot] = true;
+                }
+            }
+        }
+
+        for (var i = 0; i < leaves.Count; i++)
+        {
+            var (index, entryId, stored) = leaves[i];
+            if (!leaf.Place(index, entryId, stored, found[i], hashes.AsSpan(i * Merkle.HashSize, Merkle.HashSize)))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>A journal row of PostgreSQL as a leaf input, through UTF-8 buffers rather than a JSON writer.</summary>
+    private sealed class PostgreSqlRow
+    {
+        private readonly ArrayBufferWriter<byte> _scratch = new(512);
+        private byte[] _text = new byte[2048];
+        private byte[] _output = new byte[2048];
+
+        /// <summary>0x00 ‖ the canonical bytes of the row (columns id, at, actor, action, subject, purpose, outcome, detail).</summary>
+        public ReadOnlySpan<byte> LeafInput(NpgsqlDataReader reader)
+        {
+            var strings = new string?[6];
+            var length = 0;
+            for (var i = 0; i < 6; i++)
+            {
+                strings[i] = reader.IsDBNull(2 + i) ? null : reader.GetString(2 + i);
+                length += strings[i] is { } text ? Encoding.UTF8.GetMaxByteCount(text.Length) : 0;
+            }
+
+            if (length > _text.Length)
+            {
+                _text = new byte[length * 2];
+                _output = new byte[length * 2 + 512];
+            }
+
+            var offsets = new (int Start, int Length)[6];
+            var at = 0;
+            for (var i = 0; i < 6; i++)
+            {
+                var written = strings[i] is { } text ? Encoding.UTF8.GetBytes(text, _text.AsSpan(at)) : 0;
+                offsets[i] = (at, written);
+                at += written;
+            }
+
+            Utf8Field Field(int i) => strings[i] is null ? Utf8Field.Null : new Utf8Field(_text.AsSpan(offsets[i].Start, offsets[i].Length));
+            Span<byte> time = stackalloc byte[LedgerEntry.TimeLength];
+            LedgerEntry.WriteTime(reader.GetDateTime(1), time);
+            var id = reader.GetInt64(0);
+            var canonical = LedgerEntry.TryWriteAt(_output.AsSpan(1), id, time, Field(0), Field(1), Field(2), Field(3), Field(4), Field(5));
+            if (canonical > 0)
+            {
+                _output[0] = 0x00;
+                return _output.AsSpan(0, canonical + 1);
+            }
+
+            // A character JSON escapes: the general path.
+            return LedgerEntry.WriteLeafInput(LedgerStore.ReadEntry(reader, 0), _scratch);
+        }
     }
 
     private const string SqliteLeaves = "SELECT idx, entry_id, hash FROM ledger_leaves WHERE idx >= ?1 AND idx < ?2 ORDER BY idx";
@@ -281,6 +372,25 @@ internal static class LedgerScan
         /// <summary>Checks and appends one leaf (its input: 0x00 ‖ canonical bytes); false when the leaves jump (the part stops there).</summary>
         public bool Add(long index, long entryId, ReadOnlySpan<byte> stored, bool present, ReadOnlySpan<byte> leafInput)
         {
+            Span<byte> hash = stackalloc byte[Merkle.HashSize];
+            if (present)
+            {
+                Hash(leafInput, hash);
+            }
+
+            return Place(index, entryId, stored, present, hash);
+        }
+
+        /// <summary>The leaf hash of a leaf input (0x00 ‖ canonical bytes).</summary>
+        public void Hash(ReadOnlySpan<byte> leafInput, Span<byte> hash)
+        {
+            _hash.AppendData(leafInput);
+            _hash.GetHashAndReset(hash);
+        }
+
+        /// <summary>Checks and appends one leaf whose hash was computed from its entry; false when the leaves jump.</summary>
+        public bool Place(long index, long entryId, ReadOnlySpan<byte> stored, bool present, Span<byte> hash)
+        {
             var expected = part.First + part.Range.Size;
             if (index != expected)
             {
@@ -294,7 +404,6 @@ internal static class LedgerScan
                 part.EntryAt[index] = entryId;
             }
 
-            Span<byte> hash = stackalloc byte[Merkle.HashSize];
             if (!present)
             {
                 part.Problems.Add(new LedgerProblem(index, $"entry {entryId} (leaf {index}) is missing from the journal: it was deleted"));
@@ -302,8 +411,6 @@ internal static class LedgerScan
             }
             else
             {
-                _hash.AppendData(leafInput);
-                _hash.GetHashAndReset(hash);
                 if (!hash.SequenceEqual(stored))
                 {
                     part.Problems.Add(new LedgerProblem(index, $"entry {entryId} (leaf {index}) does not match its leaf hash: it was changed after it was sequenced"));
