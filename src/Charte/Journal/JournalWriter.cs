@@ -33,8 +33,9 @@ public sealed partial class JournalWriter(StoreLocation store, TimeProvider cloc
         Channel.CreateUnbounded<(JournalEntry, TaskCompletionSource<long>)>(new UnboundedChannelOptions { SingleReader = true });
 
     private SqliteConnection? _sqlite;
+    private SqliteConnection? _checkpointer;
     private NpgsqlConnection? _postgres;
-    private bool _unflushed;
+    private int _unflushed;
 
     /// <summary>Appends an entry and returns its index once it is committed.</summary>
     public Task<long> AppendAsync(JournalEntry entry, CancellationToken cancellationToken)
@@ -52,25 +53,11 @@ public sealed partial class JournalWriter(StoreLocation store, TimeProvider cloc
     {
         var batch = new List<(JournalEntry Entry, TaskCompletionSource<long> Done)>(MaxBatch);
         var reader = _queue.Reader;
-        using var flush = new PeriodicTimer(FlushEvery, clock);
-        var tick = flush.WaitForNextTickAsync(stoppingToken).AsTask();
+        var flusher = store.Provider == StoreProvider.Sqlite ? FlushEverySecondAsync(stoppingToken) : Task.CompletedTask;
         try
         {
-            while (true)
+            while (await reader.WaitToReadAsync(stoppingToken))
             {
-                var ready = reader.WaitToReadAsync(stoppingToken).AsTask();
-                if (tick.IsCompleted || await Task.WhenAny(ready, tick) == tick)
-                {
-                    await tick;
-                    await FlushAsync(stoppingToken);
-                    tick = flush.WaitForNextTickAsync(stoppingToken).AsTask();
-                }
-
-                if (!await ready)
-                {
-                    break;
-                }
-
                 while (batch.Count < MaxBatch && reader.TryRead(out var item))
                 {
                     batch.Add(item);
@@ -90,11 +77,42 @@ public sealed partial class JournalWriter(StoreLocation store, TimeProvider cloc
             left.Done.TrySetException(new InvalidOperationException("the server is stopping; the journal is closed"));
         }
 
+        await flusher;
         await FlushAsync(CancellationToken.None);
         await CloseAsync();
     }
 
+    /// <summary>
+    /// SQLite: the checkpoint that puts committed entries on disk runs beside the writer, on a connection of its own, so
+    /// that the writer's commits never wait for it (the writer's connection does not checkpoint by itself).
+    /// </summary>
+    private async Task FlushEverySecondAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(FlushEvery, clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                await FlushAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
     private async Task CloseAsync()
+    {
+        await CloseWriterAsync();
+        if (_checkpointer is not null)
+        {
+            await _checkpointer.DisposeAsync();
+            _checkpointer = null;
+        }
+    }
+
+    /// <summary>Drops the writer's connection (after a failure: the next batch opens a new one).</summary>
+    private async Task CloseWriterAsync()
     {
         if (_sqlite is not null)
         {
@@ -124,7 +142,7 @@ public sealed partial class JournalWriter(StoreLocation store, TimeProvider cloc
         catch (Exception e) when (e is DbException or InvalidOperationException or OperationCanceledException)
         {
             JournalUnavailable(log, batch.Count, e);
-            await CloseAsync();
+            await CloseWriterAsync();
             foreach (var (_, done) in batch)
             {
                 done.TrySetException(e);
@@ -138,7 +156,7 @@ public sealed partial class JournalWriter(StoreLocation store, TimeProvider cloc
         await using var transaction = connection.BeginTransaction();
         var ids = await InsertAsync(connection, transaction, [.. batch.Select(b => b.Entry)], cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        _unflushed = true;
+        Interlocked.Exchange(ref _unflushed, 1);
         return ids;
     }
 
@@ -215,7 +233,7 @@ public sealed partial class JournalWriter(StoreLocation store, TimeProvider cloc
         var settings = new SqliteConnectionStringBuilder(store.ConnectionString) { Pooling = false };
         var connection = new SqliteConnection(settings.ConnectionString);
         await connection.OpenAsync(cancellationToken);
-        await using var pragmas = Sql.Command(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;");
+        await using var pragmas = Sql.Command(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; PRAGMA wal_autocheckpoint=0;");
         await pragmas.ExecuteNonQueryAsync(cancellationToken);
         return connection;
     }
@@ -233,19 +251,20 @@ public sealed partial class JournalWriter(StoreLocation store, TimeProvider cloc
     /// <summary>Puts the committed entries on disk: a checkpoint flushes the write-ahead log first.</summary>
     private async Task FlushAsync(CancellationToken cancellationToken)
     {
-        if (!_unflushed || _sqlite is null)
+        if (Interlocked.Exchange(ref _unflushed, 0) == 0)
         {
             return;
         }
 
         try
         {
-            await using var checkpoint = Sql.Command(_sqlite, "PRAGMA wal_checkpoint(PASSIVE)");
+            _checkpointer ??= await OpenSqliteAsync(cancellationToken);
+            await using var checkpoint = Sql.Command(_checkpointer, "PRAGMA wal_checkpoint(PASSIVE)");
             await checkpoint.ExecuteNonQueryAsync(cancellationToken);
-            _unflushed = false;
         }
         catch (SqliteException e)
         {
+            Interlocked.Exchange(ref _unflushed, 1);
             JournalUnavailable(log, 0, e);
         }
     }

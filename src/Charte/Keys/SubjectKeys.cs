@@ -16,8 +16,26 @@ public sealed class SubjectDataKey(Guid subject, int version, byte[] key)
     /// <summary>The raw key, for re-wrapping under a new master key only.</summary>
     internal byte[] ExportForRewrap() => key;
 
-    public byte[] SealRecord(Guid record, ReadOnlySpan<byte> value) => Envelope.Seal(key, value, Binding("record", record));
-    public byte[] OpenRecord(Guid record, int keyVersion, byte[] value) => Envelope.Open(key, value, Binding("record", record, keyVersion));
+    // The cipher set up once per key (its key schedule), not once per value; AesGcm is not safe for concurrent use.
+    private readonly Lock _cipherLock = new();
+    private AesGcm? _cipher;
+
+    public byte[] SealRecord(Guid record, ReadOnlySpan<byte> value)
+    {
+        lock (_cipherLock)
+        {
+            return Envelope.Seal(_cipher ??= Envelope.Cipher(key), value, Binding("record", record));
+        }
+    }
+
+    public byte[] OpenRecord(Guid record, int keyVersion, byte[] value)
+    {
+        lock (_cipherLock)
+        {
+            return Envelope.Open(_cipher ??= Envelope.Cipher(key), value, Binding("record", record, keyVersion));
+        }
+    }
+
     public byte[] SealDocument(Guid document, ReadOnlySpan<byte> content) => Envelope.Seal(key, content, Binding("document", document));
     public byte[] OpenDocument(Guid document, int keyVersion, byte[] content) => Envelope.Open(key, content, Binding("document", document, keyVersion));
     public byte[] SealName(Guid document, string name) => Envelope.Seal(key, Encoding.UTF8.GetBytes(name), Binding("document-name", document));

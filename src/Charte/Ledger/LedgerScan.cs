@@ -226,9 +226,9 @@ internal static class LedgerScan
     private static void ScanSqlite(SqliteConnection connection, long first, long end, Leaf leaf)
     {
         var db = connection.Handle!;
+
         // A read-only pass over the whole file: mapped, its pages are read without a system call each.
         Check(db, raw.sqlite3_exec(db, "PRAGMA mmap_size=2147418112"));
-
         using var leaves = Prepare(db, SqliteLeaves);
         using var entries = Prepare(db, SqliteEntries);
         using var single = Prepare(db, SqliteEntry);
