@@ -36,6 +36,11 @@ public sealed partial class JournalWriter(StoreLocation store, TimeProvider cloc
     private SqliteConnection? _checkpointer;
     private NpgsqlConnection? _postgres;
     private int _unflushed;
+    private int _sinceCheckpoint;
+    private readonly SemaphoreSlim _flushNow = new(0, 1);
+
+    /// <summary>How many committed entries wake the checkpoint before its time.</summary>
+    private const int CheckpointAfter = 4096;
 
     /// <summary>Appends an entry and returns its index once it is committed.</summary>
     public Task<long> AppendAsync(JournalEntry entry, CancellationToken cancellationToken)
@@ -84,15 +89,17 @@ public sealed partial class JournalWriter(StoreLocation store, TimeProvider cloc
 
     /// <summary>
     /// SQLite: the checkpoint that puts committed entries on disk runs beside the writer, on a connection of its own, so
-    /// that the writer's commits never wait for it (the writer's connection does not checkpoint by itself).
+    /// that the writer's commits never wait for it (the writer's connection does not checkpoint by itself). It runs every
+    /// <see cref="FlushEvery"/>, and sooner when <see cref="CheckpointAfter"/> entries were committed since the last one,
+    /// so that the write-ahead log, which every read consults, stays short.
     /// </summary>
     private async Task FlushEverySecondAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(FlushEvery, clock);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
+            while (!stoppingToken.IsCancellationRequested)
             {
+                await Task.WhenAny(_flushNow.WaitAsync(stoppingToken), Task.Delay(FlushEvery, clock, stoppingToken));
                 await FlushAsync(stoppingToken);
             }
         }
@@ -157,6 +164,12 @@ public sealed partial class JournalWriter(StoreLocation store, TimeProvider cloc
         var ids = await InsertAsync(connection, transaction, [.. batch.Select(b => b.Entry)], cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         Interlocked.Exchange(ref _unflushed, 1);
+        if (Interlocked.Add(ref _sinceCheckpoint, batch.Count) >= CheckpointAfter && _flushNow.CurrentCount == 0)
+        {
+            Interlocked.Exchange(ref _sinceCheckpoint, 0);
+            _flushNow.Release();
+        }
+
         return ids;
     }
 
