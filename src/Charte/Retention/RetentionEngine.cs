@@ -17,6 +17,9 @@ internal sealed record Item(Guid Id, bool Document, Guid Subject, string Purpose
 /// <summary>What the sweep decided for one item.</summary>
 internal sealed record Action(Item Item, RetentionStep Step, RetentionRule Rule);
 
+/// <summary>A page of subjects: their items with what the clock needs, and their pseudonyms (for the ledger entries).</summary>
+internal sealed record Page(List<(Item Item, string? SubjectCategory, List<EventFact> Events)> Items, Dictionary<Guid, string> Pseudonyms);
+
 public sealed record PlanRow(string When, string Purpose, RetentionStep Step, string Rule, int Records);
 
 public sealed record RetentionPlan(DateTimeOffset AsOf, IReadOnlyList<PlanRow> Rows, int DueNow, int Held, int Waiting, int WithoutRule, int Scanned);
@@ -69,7 +72,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
         int due = 0, held = 0, waiting = 0, withoutRule = 0, scanned = 0;
         await foreach (var page in PagesAsync(cancellationToken))
         {
-            foreach (var (item, subjectCategory, events) in page)
+            foreach (var (item, subjectCategory, events) in page.Items)
             {
                 scanned++;
                 var (decision, step, isHeld) = Verdict(item, subjectCategory, events, asOf, holds);
@@ -106,10 +109,15 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
     {
         var holds = await HoldsAsync(asOf, cancellationToken);
         int archived = 0, deleted = 0, anonymised = 0, counted = 0, shredded = 0, held = 0, scanned = 0;
-        await foreach (var page in PagesAsync(cancellationToken))
+        // The next page is read while this one is applied (pages are disjoint ranges of subjects).
+        await using var pages = PagesAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+        var reading = pages.MoveNextAsync();
+        while (await reading)
         {
+            var page = pages.Current;
+            reading = pages.MoveNextAsync();
             var actions = new List<Action>();
-            foreach (var (item, subjectCategory, events) in page)
+            foreach (var (item, subjectCategory, events) in page.Items)
             {
                 scanned++;
                 var (decision, step, isHeld) = Verdict(item, subjectCategory, events, asOf, holds);
@@ -132,7 +140,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
             }
             else if (actions.Count > 0)
             {
-                var done = await ApplyAsync(actions, holds, cancellationToken);
+                var done = await ApplyAsync(actions, page.Pseudonyms, holds, cancellationToken);
                 (archived, deleted, anonymised, counted, shredded) = (archived + done.Archived, deleted + done.Deleted, anonymised + done.Anonymised, counted + done.Counted, shredded + done.Shredded);
             }
 
@@ -176,7 +184,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
 
     private sealed record Done(int Archived, int Deleted, int Anonymised, int Counted, int Shredded);
 
-    private async Task<Done> ApplyAsync(List<Action> actions, List<LegalHold> holds, CancellationToken cancellationToken)
+    private async Task<Done> ApplyAsync(List<Action> actions, Dictionary<Guid, string> pseudonyms, List<LegalHold> holds, CancellationToken cancellationToken)
     {
         int archived = 0, deleted = 0, anonymised = 0, counted = 0;
         var emptied = new HashSet<Guid>();
@@ -185,7 +193,6 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var owned = await LockAsync(db, [.. actions.Select(a => a.Item.Subject).Distinct()], cancellationToken);
         var mine = actions.Where(a => owned.Contains(a.Item.Subject)).ToDictionary(a => a.Item.Id);
-        var pseudonyms = await db.Subjects.AsNoTracking().Where(s => owned.Contains(s.Id)).ToDictionaryAsync(s => s.Id, s => s.Pseudonym, cancellationToken);
         var connection = db.Database.GetDbConnection();
         var dbTransaction = db.Database.CurrentTransaction!.GetDbTransaction();
         var changed = new List<(Action Action, Changed Row)>();
@@ -242,11 +249,9 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
             });
         }
 
-        await JournalWriter.InsertAsync(connection, dbTransaction, entries, cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-
-        // Subjects left with nothing (and under no hold) lose their key: one batch per page.
+        // Subjects left with nothing (and under no hold) are shredded in this same transaction: on PostgreSQL their rows
+        // are locked, so nothing can be added to them meanwhile. Their keys go first (a crash before the commit leaves
+        // their data unreadable and due, and the next run finishes the job).
         var remaining = emptied.Count == 0 ? [] : (await db.Records.Where(r => emptied.Contains(r.SubjectId)).Select(r => r.SubjectId)
             .Union(db.Documents.Where(d => emptied.Contains(d.SubjectId)).Select(d => d.SubjectId)).ToListAsync(cancellationToken)).ToHashSet();
         var empty = emptied.Where(s => !remaining.Contains(s) && !holds.Any(h => h.SubjectId == s)).ToDictionary(s => s, s => new JournalEntry
@@ -256,12 +261,17 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
             Action = "retention.shred",
             Subject = pseudonyms.GetValueOrDefault(s),
             Outcome = "ok",
-            Detail = "nothing of the subject remains",
+            Detail = "key destroyed; nothing of the subject remains",
         });
+        await JournalWriter.InsertAsync(connection, dbTransaction, entries, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
         if (empty.Count > 0)
         {
-            await SubjectsApi.ShredManyAsync(db, keys, empty, clock, cancellationToken);
+            await keys.ShredManyAsync(empty.Keys, cancellationToken);
+            await SubjectsApi.TombstoneAsync(db, empty, clock, cancellationToken);
         }
+
+        await transaction.CommitAsync(cancellationToken);
 
         var shredded = empty.Count;
         return new Done(archived, deleted, anonymised, counted, shredded);
@@ -352,16 +362,17 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
     }
 
     /// <summary>The store in pages of subjects, each with its items and events; memory holds one page at a time.</summary>
-    private async IAsyncEnumerable<List<(Item Item, string? SubjectCategory, List<EventFact> Events)>> PagesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<Page> PagesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         Guid? after = null;
         while (true)
         {
             await using var connection = await Sql.OpenAsync(store, cancellationToken);
             var subjects = new List<(Guid Id, string? Category)>();
+            var pseudonyms = new Dictionary<Guid, string>();
             await using (var command = Sql.Command(connection, after is null
-                ? $"SELECT id, category FROM subjects WHERE shredded_at IS NULL ORDER BY id LIMIT {PageSize}"
-                : $"SELECT id, category FROM subjects WHERE shredded_at IS NULL AND id > @after ORDER BY id LIMIT {PageSize}"))
+                ? $"SELECT id, category, pseudonym FROM subjects WHERE shredded_at IS NULL ORDER BY id LIMIT {PageSize}"
+                : $"SELECT id, category, pseudonym FROM subjects WHERE shredded_at IS NULL AND id > @after ORDER BY id LIMIT {PageSize}"))
             {
                 if (after is { } last)
                 {
@@ -372,6 +383,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
                 while (await reader.ReadAsync(cancellationToken))
                 {
                     subjects.Add((reader.GetGuid(0), reader.IsDBNull(1) ? null : reader.GetString(1)));
+                    pseudonyms[subjects[^1].Id] = reader.GetString(2);
                 }
             }
 
@@ -400,7 +412,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
                 }
             }
 
-            yield return page;
+            yield return new Page(page, pseudonyms);
             after = lastId;
         }
     }

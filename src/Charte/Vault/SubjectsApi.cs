@@ -182,11 +182,6 @@ public static class SubjectsApi
         var documents = (await db.Documents.Where(d => ids.Contains(d.SubjectId)).GroupBy(d => d.SubjectId).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken)).ToDictionary(g => g.Key, g => g.Count);
         await db.Records.Where(r => ids.Contains(r.SubjectId)).ExecuteDeleteAsync(cancellationToken);
         await db.Documents.Where(d => ids.Contains(d.SubjectId)).ExecuteDeleteAsync(cancellationToken);
-        await db.Identifiers.Where(i => ids.Contains(i.SubjectId)).ExecuteDeleteAsync(cancellationToken);
-        await db.Events.Where(e => ids.Contains(e.SubjectId)).ExecuteDeleteAsync(cancellationToken);
-        await db.PurposeStates.Where(p => ids.Contains(p.SubjectId)).ExecuteDeleteAsync(cancellationToken);
-        var now = clock.GetUtcNow().UtcDateTime;
-        await db.Subjects.Where(s => ids.Contains(s.Id)).ExecuteUpdateAsync(s => s.SetProperty(x => x.ShreddedAt, now).SetProperty(x => x.Category, (string?)null), cancellationToken);
         var counts = new Dictionary<Guid, (int, int)>();
         foreach (var (id, entry) in entries)
         {
@@ -195,8 +190,24 @@ public static class SubjectsApi
             counts[id] = (r, d);
         }
 
-        await Journal.JournalWriter.InsertAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), [.. entries.Values], cancellationToken);
+        await TombstoneAsync(db, entries, clock, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return counts;
+    }
+
+    /// <summary>
+    /// The last part of shredding, in the caller's transaction, for subjects whose data is already gone and whose keys
+    /// were destroyed: blind indexes, events and statuses deleted, the subject row left as a tombstone, one journal
+    /// entry per subject.
+    /// </summary>
+    internal static async Task TombstoneAsync(CharteDb db, Dictionary<Guid, Journal.JournalEntry> entries, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var ids = entries.Keys.ToList();
+        await db.Identifiers.Where(i => ids.Contains(i.SubjectId)).ExecuteDeleteAsync(cancellationToken);
+        await db.Events.Where(e => ids.Contains(e.SubjectId)).ExecuteDeleteAsync(cancellationToken);
+        await db.PurposeStates.Where(p => ids.Contains(p.SubjectId)).ExecuteDeleteAsync(cancellationToken);
+        var now = clock.GetUtcNow().UtcDateTime;
+        await db.Subjects.Where(s => ids.Contains(s.Id)).ExecuteUpdateAsync(s => s.SetProperty(x => x.ShreddedAt, now).SetProperty(x => x.Category, (string?)null), cancellationToken);
+        await Journal.JournalWriter.InsertAsync(db.Database.GetDbConnection(), db.Database.CurrentTransaction!.GetDbTransaction(), [.. entries.Values], cancellationToken);
     }
 }
