@@ -7,6 +7,9 @@ using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Charte.Keys;
 
+/// <summary>A data key as stored: its version, the master key version that wraps it, and the wrapped bytes.</summary>
+public sealed record StoredKey(int Version, int MasterVersion, byte[] Wrapped);
+
 /// <summary>One subject's data key, unwrapped, and the associated data that binds each of its ciphertexts.</summary>
 public sealed class SubjectDataKey(Guid subject, int version, byte[] key)
 {
@@ -110,6 +113,28 @@ public sealed class SubjectKeys(IDbContextFactory<KeyStoreDb> store, MasterKeys 
         }
 
         var key = Unwrap(row);
+        Remember(key);
+        return key;
+    }
+
+    /// <summary>
+    /// The subject's data key from its stored row, read with the subject (null: destroyed, or never made): from the
+    /// cache when it is there, else unwrapped and cached.
+    /// </summary>
+    public SubjectDataKey? FromStored(Guid subject, StoredKey? stored)
+    {
+        if (stored is null)
+        {
+            _cache.TryRemove(subject, out _);
+            return null;
+        }
+
+        if (_cache.TryGetValue(subject, out var cached) && clock.GetTimestamp() < cached.Until && cached.Key.Version == stored.Version)
+        {
+            return cached.Key;
+        }
+
+        var key = Unwrap(new SubjectKey { SubjectId = subject, Version = stored.Version, MasterVersion = stored.MasterVersion, Wrapped = stored.Wrapped });
         Remember(key);
         return key;
     }

@@ -10,7 +10,7 @@ namespace Charte.Storage;
 /// connection kept out of the pool (so that it is not reset between reads) whose statement Npgsql prepares
 /// automatically. A lease runs one statement at a time; a connection that failed is dropped, not returned.
 /// </summary>
-internal sealed class PreparedReads(StoreLocation store, string sql, params string[] parameters) : IAsyncDisposable
+internal sealed class PreparedReads(StoreLocation store, string sql, Func<DbConnection, CancellationToken, Task>? setUp, params string[] parameters) : IAsyncDisposable
 {
     private const int MaxIdle = 32;
     private readonly ConcurrentBag<Lease> _idle = [];
@@ -23,6 +23,11 @@ internal sealed class PreparedReads(StoreLocation store, string sql, params stri
         }
 
         var connection = await Sql.OpenAsync(store, cancellationToken);
+        if (setUp is not null)
+        {
+            await setUp(connection, cancellationToken);
+        }
+
         var command = Sql.Command(connection, sql);
         var bound = parameters.Select(name => command.Add(name, null)).ToArray();
         if (connection is SqliteConnection)

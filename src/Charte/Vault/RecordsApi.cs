@@ -121,20 +121,19 @@ public static class RecordsApi
 
         rows.RemoveAll(r => r.ArchivedAt is not null);
         var documents = view.Documents;
-        var (key, shredded) = await VaultApi.KeyAsync(keys, id, cancellationToken);
-        if (shredded is not null)
+        if (keys.FromStored(id, view.Key) is not { } key)
         {
-            return shredded;
+            return Problems.SubjectShredded();
         }
 
         List<RecordOutput> records;
         var names = new List<DocumentOutput>(documents.Count);
         try
         {
-            records = Open(key!, rows);
+            records = Open(key, rows);
             foreach (var document in documents)
             {
-                names.Add(new DocumentOutput(document.Id, document.Category, key!.OpenName(document.Id, document.KeyVersion, document.Name), document.MediaType, document.Size, Utc(document.CollectedAt)));
+                names.Add(new DocumentOutput(document.Id, document.Category, key.OpenName(document.Id, document.KeyVersion, document.Name), document.MediaType, document.Size, Utc(document.CollectedAt)));
             }
         }
         catch (CryptographicException)
