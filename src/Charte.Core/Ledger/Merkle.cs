@@ -322,9 +322,6 @@ public sealed class CompactRange
 
     public CompactRange Clone() => new(Size, _hashes, _count);
 
-    /// <summary>The roots of the perfect subtrees on the right edge, largest first.</summary>
-    public IReadOnlyList<byte[]> Hashes => [.. Enumerable.Range(0, _count).Select(i => Slot(i).ToArray())];
-
     /// <summary>
     /// The tree of <paramref name="left"/>'s leaves followed by <paramref name="right"/>'s, when the left one ends on a
     /// boundary of a perfect subtree larger than the right one: then the right edge of the whole is the left edge's

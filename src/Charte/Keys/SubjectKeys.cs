@@ -19,30 +19,32 @@ public sealed class SubjectDataKey(Guid subject, int version, byte[] key)
     /// <summary>The raw key, for re-wrapping under a new master key only.</summary>
     internal byte[] ExportForRewrap() => key;
 
-    // The cipher set up once per key (its key schedule), not once per value; AesGcm is not safe for concurrent use.
+    public byte[] SealRecord(Guid record, ReadOnlySpan<byte> value) => Seal(value, Binding("record", record));
+    public byte[] OpenRecord(Guid record, int keyVersion, byte[] value) => Open(value, Binding("record", record, keyVersion));
+    public byte[] SealDocument(Guid document, ReadOnlySpan<byte> content) => Seal(content, Binding("document", document));
+    public byte[] OpenDocument(Guid document, int keyVersion, byte[] content) => Open(content, Binding("document", document, keyVersion));
+    public byte[] SealName(Guid document, string name) => Seal(Encoding.UTF8.GetBytes(name), Binding("document-name", document));
+    public string OpenName(Guid document, int keyVersion, byte[] name) => Encoding.UTF8.GetString(Open(name, Binding("document-name", document, keyVersion)));
+
+    // The cipher is set up once per key (its key schedule), not once per value; AesGcm is not safe for concurrent use.
     private readonly Lock _cipherLock = new();
     private AesGcm? _cipher;
 
-    public byte[] SealRecord(Guid record, ReadOnlySpan<byte> value)
+    private byte[] Seal(ReadOnlySpan<byte> plaintext, string binding)
     {
         lock (_cipherLock)
         {
-            return Envelope.Seal(_cipher ??= Envelope.Cipher(key), value, Binding("record", record));
+            return Envelope.Seal(_cipher ??= Envelope.Cipher(key), plaintext, binding);
         }
     }
 
-    public byte[] OpenRecord(Guid record, int keyVersion, byte[] value)
+    private byte[] Open(byte[] sealedBytes, string binding)
     {
         lock (_cipherLock)
         {
-            return Envelope.Open(_cipher ??= Envelope.Cipher(key), value, Binding("record", record, keyVersion));
+            return Envelope.Open(_cipher ??= Envelope.Cipher(key), sealedBytes, binding);
         }
     }
-
-    public byte[] SealDocument(Guid document, ReadOnlySpan<byte> content) => Envelope.Seal(key, content, Binding("document", document));
-    public byte[] OpenDocument(Guid document, int keyVersion, byte[] content) => Envelope.Open(key, content, Binding("document", document, keyVersion));
-    public byte[] SealName(Guid document, string name) => Envelope.Seal(key, Encoding.UTF8.GetBytes(name), Binding("document-name", document));
-    public string OpenName(Guid document, int keyVersion, byte[] name) => Encoding.UTF8.GetString(Envelope.Open(key, name, Binding("document-name", document, keyVersion)));
 
     /// <summary>HMAC of a document's plaintext under a key derived from this one: provable while the key exists, unlinkable after.</summary>
     public byte[] Commitment(ReadOnlySpan<byte> content)
