@@ -243,7 +243,7 @@ internal static class LedgerScan
         {
             var index = SqliteColumns.Int64(leafRow, 0);
             var entryId = SqliteColumns.Int64(leafRow, 1);
-            var stored = SqliteColumns.Field(leafRow, 2).Value;
+            var stored = SqliteColumns.Bytes(leafRow, 2);
             if (!started)
             {
                 raw.sqlite3_bind_int64(entries, 1, entryId);
@@ -309,14 +309,15 @@ internal static class LedgerScan
     private static ReadOnlySpan<byte> CanonicalSqlite(IntPtr statement, ref byte[] buffer)
     {
         var id = SqliteColumns.Int64(statement, 0);
-        var at = SqliteColumns.Field(statement, 1).Value;
+        var at = SqliteColumns.Bytes(statement, 1);
         Utf8Field Field(int column) => SqliteColumns.Field(statement, column);
+        Utf8Field Required(int column) => new(SqliteColumns.Bytes(statement, column));
         bool Null(int column) => SqliteColumns.IsNull(statement, column);
         ReadOnlySpan<byte> Text(int column) => SqliteColumns.Field(statement, column).Value;
         while (true)
         {
             // Written after the leaf prefix, so that the leaf is hashed in one call.
-            var written = LedgerEntry.TryWrite(buffer.AsSpan(1), id, at, Field(2), Field(3), Field(4), Field(5), Field(6), Field(7));
+            var written = LedgerEntry.TryWrite(buffer.AsSpan(1), id, at, Required(2), Required(3), Field(4), Field(5), Required(6), Field(7));
             if (written > 0)
             {
                 buffer[0] = 0x00;

@@ -29,6 +29,10 @@ internal static unsafe partial class SqliteColumns
         return new Utf8Field(new ReadOnlySpan<byte>((void*)bytes, ColumnBytes(statement, column)));
     }
 
+    /// <summary>The bytes of a column declared NOT NULL (a NULL there reads as empty).</summary>
+    public static ReadOnlySpan<byte> Bytes(IntPtr statement, int column) =>
+        new((void*)ColumnBlob(statement, column), ColumnBytes(statement, column));
+
     [LibraryImport(Library, EntryPoint = "sqlite3_column_int64"), SuppressGCTransition]
     private static partial long ColumnInt64(IntPtr statement, int column);
 
