@@ -77,7 +77,7 @@ internal static partial class VaultBench
 
             | path | measured | floor (same run) | ratio | target |
             |---|---|---|---|---|
-            | ingest over the API: `POST /api/v1/import`, 2 clients, 1,000 new people of 4 records per request (blind indexes, per-person key, encrypt, one transaction with a journal entry per person) | {ingest.Rate:N0} records/s | raw batched INSERT of {ingest.Records:N0} equal rows: {floor:N0} rows/s | {ingest.Rate / floor:P1} | ≥ 40 % |
+            | ingest over the API: `POST /api/v1/import`, 2 clients, 1,000 new people of 4 records per request (blind indexes, per-person key, encrypt, one transaction with a journal entry per person) | {ingest.Rate:N0} records/s | raw batched INSERT of {ingest.Records:N0} equal rows ({(store.Provider == StoreProvider.Sqlite ? "prepared, 500 per transaction" : "500 per statement from arrays")}): {floor:N0} rows/s | {ingest.Rate / floor:P1} | ≥ 40 % |
             {string.Join("\n", rows)}
 
             """;
@@ -164,6 +164,24 @@ internal static partial class VaultBench
         await Execute(connection, $"DROP TABLE IF EXISTS bench_raw; CREATE TABLE bench_raw (id {(store.Provider == StoreProvider.Sqlite ? "TEXT" : "uuid")} PRIMARY KEY, subject_id {(store.Provider == StoreProvider.Sqlite ? "TEXT" : "uuid")}, purpose varchar(64), category varchar(128), value {blob}, key_version int, source varchar(16), collected_at {time}, updated_at {time})");
         var value = RandomNumberGenerator.GetBytes(12 + 30 + 16);
         var clock = Stopwatch.StartNew();
+        if (connection is NpgsqlConnection npgsql)
+        {
+            // PostgreSQL: 500 rows per statement, from arrays (one round trip per 500 rows, as the vault's bulk path).
+            for (var done = 0; done < rows; done += 500)
+            {
+                var count = Math.Min(500, rows - done);
+                await using var batch = new NpgsqlCommand(
+                    "INSERT INTO bench_raw SELECT id, s, 'customer_management', 'contact.email', v, 1, 'provided', t, t FROM unnest($1::uuid[], $2::uuid[], $3::bytea[], $4::timestamptz[]) AS r(id, s, v, t)", npgsql);
+                batch.Parameters.Add(new NpgsqlParameter { Value = Enumerable.Range(0, count).Select(_ => Guid.CreateVersion7()).ToArray() });
+                batch.Parameters.Add(new NpgsqlParameter { Value = Enumerable.Range(0, count).Select(_ => Guid.CreateVersion7()).ToArray() });
+                batch.Parameters.Add(new NpgsqlParameter { Value = Enumerable.Repeat(value, count).ToArray() });
+                batch.Parameters.Add(new NpgsqlParameter { Value = Enumerable.Repeat(DateTime.SpecifyKind(new DateTime(2026, 11, 22), DateTimeKind.Utc), count).ToArray() });
+                await batch.ExecuteNonQueryAsync();
+            }
+
+            return rows / clock.Elapsed.TotalSeconds;
+        }
+
         for (var done = 0; done < rows;)
         {
             await using var transaction = await connection.BeginTransactionAsync();
