@@ -67,6 +67,10 @@ public sealed class TestHost : IAsyncDisposable
             Clock = clock,
             KeyCache = TimeSpan.Zero,
             ApiKeyCache = TimeSpan.Zero,
+
+            // Tests sign checkpoints when they choose (Sequencer.CheckpointAsync): the server's own pass at start would
+            // otherwise sign one at a moment that depends on thread scheduling.
+            Ledger = new LedgerOptions { Origin = LedgerOptions.DefaultOrigin((charter ?? Secufor).Organisation.Name), CheckpointEvery = TimeSpan.MaxValue },
             JsonLogs = false,
             EnvironmentName = "Testing",
         }, b => { b.Configuration["Charte:Retention:SweepEvery"] = "00:00:00"; b.Logging.ClearProviders(); if (Environment.GetEnvironmentVariable("CHARTE_TEST_LOGS") is not null) { b.Logging.AddSimpleConsole(); } });
