@@ -104,49 +104,72 @@ internal static class LedgerScan
         return part;
     }
 
+    private const string PostgreSqlLeaves = "SELECT idx, entry_id, hash FROM ledger_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx";
+
+    // The text columns are read as their UTF-8 bytes (GetBytes), into one buffer per part rather than a string each.
+    private const string PostgreSqlEntries = "SELECT id, at, actor, action, subject, purpose, outcome, detail FROM journal WHERE id >= $1 AND id <= $2 ORDER BY id";
+
     /// <summary>
     /// PostgreSQL: the part's leaves, then the journal over the range of their entry ids in id order (two range scans,
     /// where a join would scan the journal for every part). Each journal row is hashed into the slot of its leaf; the
-    /// leaves are then checked and appended in tree order.
+    /// leaves are then checked and appended in tree order. Nothing is allocated per row: the leaves' hashes go into one
+    /// array, the rows' bytes into one buffer.
     /// </summary>
     private static async Task ScanPostgreSqlAsync(NpgsqlConnection connection, long first, long end, Leaf leaf, CancellationToken cancellationToken)
     {
-        var leaves = new List<(long Index, long EntryId, byte[] Hash)>((int)(end - first));
-        await using (var command = new NpgsqlCommand("SELECT idx, entry_id, hash FROM ledger_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx", connection))
+        var capacity = (int)(end - first);
+        var indexes = new long[capacity];
+        var entryIds = new long[capacity];
+        var stored = new byte[capacity * Merkle.HashSize];
+        var storedLengths = new int[capacity];
+        var count = 0;
+        await using (var command = new NpgsqlCommand(PostgreSqlLeaves, connection))
         {
             command.Parameters.Add(new NpgsqlParameter { Value = first });
             command.Parameters.Add(new NpgsqlParameter { Value = end });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+            while (count < capacity && await reader.ReadAsync(cancellationToken))
             {
-                leaves.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetFieldValue<byte[]>(2)));
+                indexes[count] = reader.GetInt64(0);
+                entryIds[count] = reader.GetInt64(1);
+
+                // A stored hash of another length (tampered) is kept empty: it matches nothing.
+                var length = reader.GetBytes(2, 0, null, 0, 0);
+                storedLengths[count] = length == Merkle.HashSize ? (int)reader.GetBytes(2, 0, stored, count * Merkle.HashSize, Merkle.HashSize) : 0;
+                count++;
             }
         }
 
-        if (leaves.Count == 0)
+        if (count == 0)
         {
             return;
         }
 
-        var byEntry = Enumerable.Range(0, leaves.Count).OrderBy(i => leaves[i].EntryId).ToArray();
-        var hashes = new byte[leaves.Count * Merkle.HashSize];
-        var found = new bool[leaves.Count];
-        await using (var command = new NpgsqlCommand("SELECT id, at, actor, action, subject, purpose, outcome, detail FROM journal WHERE id >= $1 AND id <= $2 ORDER BY id", connection))
+        var byEntry = new int[count];
+        for (var i = 0; i < count; i++)
         {
-            command.Parameters.Add(new NpgsqlParameter { Value = leaves[byEntry[0]].EntryId });
-            command.Parameters.Add(new NpgsqlParameter { Value = leaves[byEntry[^1]].EntryId });
+            byEntry[i] = i;
+        }
+
+        Array.Sort(entryIds.AsSpan(0, count).ToArray(), byEntry);
+        var hashes = new byte[count * Merkle.HashSize];
+        var found = new bool[count];
+        await using (var command = new NpgsqlCommand(PostgreSqlEntries, connection))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = entryIds[byEntry[0]] });
+            command.Parameters.Add(new NpgsqlParameter { Value = entryIds[byEntry[^1]] });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             var next = 0;
             var row = new PostgreSqlRow();
-            while (next < byEntry.Length && await reader.ReadAsync(cancellationToken))
+            while (next < count && await reader.ReadAsync(cancellationToken))
             {
                 var id = reader.GetInt64(0);
-                while (next < byEntry.Length && leaves[byEntry[next]].EntryId < id)
+                while (next < count && entryIds[byEntry[next]] < id)
                 {
                     next++;
                 }
 
-                if (next < byEntry.Length && leaves[byEntry[next]].EntryId == id)
+                if (next < count && entryIds[byEntry[next]] == id)
                 {
                     var slot = byEntry[next++];
                     leaf.Hash(row.LeafInput(reader), hashes.AsSpan(slot * Merkle.HashSize, Merkle.HashSize));
@@ -155,52 +178,56 @@ internal static class LedgerScan
             }
         }
 
-        for (var i = 0; i < leaves.Count; i++)
+        for (var i = 0; i < count; i++)
         {
-            var (index, entryId, stored) = leaves[i];
-            if (!leaf.Place(index, entryId, stored, found[i], hashes.AsSpan(i * Merkle.HashSize, Merkle.HashSize)))
+            var hash = stored.AsSpan(i * Merkle.HashSize, storedLengths[i]);
+            if (!leaf.Place(indexes[i], entryIds[i], hash, found[i], hashes.AsSpan(i * Merkle.HashSize, Merkle.HashSize)))
             {
                 return;
             }
         }
     }
 
-    /// <summary>A journal row of PostgreSQL as a leaf input, through UTF-8 buffers rather than a JSON writer.</summary>
+    /// <summary>A journal row of PostgreSQL as a leaf input, its text columns read as UTF-8 bytes, without a JSON writer.</summary>
     private sealed class PostgreSqlRow
     {
-        private readonly ArrayBufferWriter<byte> _scratch = new(512);
+        private const int Fields = 6;
+        private readonly int[] _starts = new int[Fields];
+        private readonly int[] _lengths = new int[Fields];
         private byte[] _text = new byte[2048];
         private byte[] _output = new byte[2048];
 
         /// <summary>0x00 ‖ the canonical bytes of the row (columns id, at, actor, action, subject, purpose, outcome, detail).</summary>
         public ReadOnlySpan<byte> LeafInput(NpgsqlDataReader reader)
         {
-            var strings = new string?[6];
-            var length = 0;
-            for (var i = 0; i < 6; i++)
-            {
-                strings[i] = reader.IsDBNull(2 + i) ? null : reader.GetString(2 + i);
-                length += strings[i] is { } text ? Encoding.UTF8.GetMaxByteCount(text.Length) : 0;
-            }
-
-            if (length > _text.Length)
-            {
-                _text = new byte[length * 2];
-                _output = new byte[length * 2 + 512];
-            }
-
-            var offsets = new (int Start, int Length)[6];
             var at = 0;
-            for (var i = 0; i < 6; i++)
+            for (var i = 0; i < Fields; i++)
             {
-                var written = strings[i] is { } text ? Encoding.UTF8.GetBytes(text, _text.AsSpan(at)) : 0;
-                offsets[i] = (at, written);
-                at += written;
+                var column = 2 + i;
+                if (reader.IsDBNull(column))
+                {
+                    (_starts[i], _lengths[i]) = (at, -1);
+                    continue;
+                }
+
+                var length = (int)reader.GetBytes(column, 0, null, 0, 0);
+                if (at + length > _text.Length)
+                {
+                    Array.Resize(ref _text, (at + length) * 2);
+                }
+
+                (_starts[i], _lengths[i]) = (at, (int)reader.GetBytes(column, 0, _text, at, length));
+                at += length;
             }
 
-            Utf8Field Field(int i) => strings[i] is null ? Utf8Field.Null : new Utf8Field(_text.AsSpan(offsets[i].Start, offsets[i].Length));
+            if (_output.Length < at * 2 + 512)
+            {
+                _output = new byte[at * 2 + 512];
+            }
+
             Span<byte> time = stackalloc byte[LedgerEntry.TimeLength];
-            LedgerEntry.WriteTime(reader.GetDateTime(1), time);
+            var when = reader.GetDateTime(1);
+            LedgerEntry.WriteTime(when, time);
             var id = reader.GetInt64(0);
             var canonical = LedgerEntry.TryWriteAt(_output.AsSpan(1), id, time, Field(0), Field(1), Field(2), Field(3), Field(4), Field(5));
             if (canonical > 0)
@@ -210,8 +237,10 @@ internal static class LedgerScan
             }
 
             // A character JSON escapes: the general path.
-            return LedgerEntry.WriteLeafInput(LedgerStore.ReadEntry(reader, 0), _scratch);
+            return LedgerLeafInput.General(id, when, i => _lengths[i] < 0 ? null : Encoding.UTF8.GetString(_text, _starts[i], _lengths[i]), ref _output);
         }
+
+        private Utf8Field Field(int i) => _lengths[i] < 0 ? Utf8Field.Null : new Utf8Field(_text.AsSpan(_starts[i], _lengths[i]));
     }
 
     private const string SqliteLeaves = "SELECT idx, entry_id, hash FROM ledger_leaves WHERE idx >= ?1 AND idx < ?2 ORDER BY idx";
@@ -333,28 +362,8 @@ internal static class LedgerScan
         }
 
         // Not the usual shape (a character JSON escapes, an unusual date): the general path, from .NET values.
-        string? String(int column) => Null(column) ? null : Encoding.UTF8.GetString(Text(column));
-        var entry = new JournalEntry
-        {
-            Id = id,
-            At = Sql.Utc(DateTime.Parse(Encoding.UTF8.GetString(at), CultureInfo.InvariantCulture)),
-            Actor = String(2)!,
-            Action = String(3)!,
-            Subject = String(4),
-            Purpose = String(5),
-            Outcome = String(6)!,
-            Detail = String(7),
-        };
-        var scratch = new ArrayBufferWriter<byte>(512);
-        var bytes = LedgerEntry.Write(entry, scratch);
-        if (bytes.Length + 1 > buffer.Length)
-        {
-            buffer = new byte[bytes.Length + 1];
-        }
-
-        buffer[0] = 0x00;
-        bytes.CopyTo(buffer.AsSpan(1));
-        return buffer.AsSpan(0, bytes.Length + 1);
+        var when = DateTime.Parse(Encoding.UTF8.GetString(at), CultureInfo.InvariantCulture);
+        return LedgerLeafInput.General(id, when, i => Null(2 + i) ? null : Encoding.UTF8.GetString(Text(2 + i)), ref buffer);
     }
 
     private static void Check(sqlite3 db, int code)
@@ -439,5 +448,34 @@ internal static class LedgerScan
         }
 
         public void Dispose() => _hash.Dispose();
+    }
+}
+
+/// <summary>The leaf input of a row of an unusual shape, through the journal entry and the general JSON writer.</summary>
+internal static class LedgerLeafInput
+{
+    /// <summary>0x00 ‖ the canonical bytes, in <paramref name="buffer"/> (grown if needed); <paramref name="text"/>: the six text fields from actor to detail.</summary>
+    public static ReadOnlySpan<byte> General(long id, DateTime at, Func<int, string?> text, ref byte[] buffer)
+    {
+        var entry = new JournalEntry
+        {
+            Id = id,
+            At = Sql.Utc(at),
+            Actor = text(0)!,
+            Action = text(1)!,
+            Subject = text(2),
+            Purpose = text(3),
+            Outcome = text(4)!,
+            Detail = text(5),
+        };
+        var bytes = LedgerEntry.Write(entry, new ArrayBufferWriter<byte>(512));
+        if (bytes.Length + 1 > buffer.Length)
+        {
+            buffer = new byte[bytes.Length + 1];
+        }
+
+        buffer[0] = 0x00;
+        bytes.CopyTo(buffer.AsSpan(1));
+        return buffer.AsSpan(0, bytes.Length + 1);
     }
 }
