@@ -45,7 +45,7 @@ public static class LedgerStore
     /// integrated) and, on PostgreSQL, those among <paramref name="gaps"/>, the ids below it that had not committed when
     /// their neighbours were integrated. Both are index lookups, whatever the size of the journal.
     /// </summary>
-    public static async Task<List<JournalEntry>> PendingAsync(DbConnection connection, DbTransaction transaction, long above, IReadOnlyCollection<long> gaps, int limit, CancellationToken cancellationToken)
+    public static async Task<List<JournalEntry>> PendingAsync(DbConnection connection, DbTransaction? transaction, long above, IReadOnlyCollection<long> gaps, int limit, CancellationToken cancellationToken)
     {
         // The id range is bounded as well as the count: with only "id > @above", a planner whose statistics lag behind a
         // fast-growing journal estimates thousands of rows and scans the table. Past a hole wider than the range (rolled
@@ -94,7 +94,7 @@ public static class LedgerStore
         return entries;
     }
 
-    private static async Task<long?> NextIdAsync(DbConnection connection, DbTransaction transaction, long above, CancellationToken cancellationToken)
+    private static async Task<long?> NextIdAsync(DbConnection connection, DbTransaction? transaction, long above, CancellationToken cancellationToken)
     {
         await using var command = Sql.Command(connection, "SELECT MIN(id) FROM journal WHERE id > @above", transaction);
         command.Add("@above", above);

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Charte.Journal;
 using Charte.Storage;
+using Microsoft.Data.Sqlite;
 using Npgsql;
 
 namespace Charte.Ledger;
@@ -15,8 +16,12 @@ public sealed record LedgerOptions
     /// <summary>How often a new checkpoint is signed and stamped when the tree has grown.</summary>
     public TimeSpan CheckpointEvery { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long the sequencer rests when nothing is pending.</summary>
-    public TimeSpan Idle { get; init; } = TimeSpan.FromMilliseconds(100);
+    /// <summary>
+    /// How long the sequencer rests after a pass. Short, so that each pass's write is short: on SQLite it holds the one
+    /// writer lock that every read's journal entry also needs (a pass every 100 ms under 6,000 reads/s put the p99 of
+    /// reads at 7–8 ms; every 25 ms, 4–5 ms).
+    /// </summary>
+    public TimeSpan Idle { get; init; } = TimeSpan.FromMilliseconds(25);
 
     public int BatchSize { get; init; } = 4096;
 
@@ -93,56 +98,98 @@ public sealed partial class Sequencer(StoreLocation store, SigningKeys keys, ITi
         }
     }
 
+    /// <summary>
+    /// One batch. On PostgreSQL, one transaction from reading to commit. On SQLite, whose single writer is shared with the
+    /// journal (every read of personal data waits for its journal entry), the write lock is held as briefly as
+    /// possible: the batch is read and hashed before the write transaction, which checks that the tree has not moved,
+    /// stores the leaves and nodes, and commits without waiting for the disk. The tree is derived data: every leaf is
+    /// recomputed identically from the journal (SQLite's entries are sequenced in id order), and a signed checkpoint is
+    /// committed with a full sync, which puts every leaf before it on disk first. A power cut can lose the leaves of the
+    /// last moments, never a checkpoint's; the next pass integrates them again. The journal's checkpointer writes them
+    /// to disk within a second in the meantime.
+    /// </summary>
     private async Task<int> IntegrateBatchAsync(CancellationToken cancellationToken)
     {
         await using var connection = await Sql.OpenAsync(store, cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var size = await LedgerStore.SizeAsync(connection, transaction, cancellationToken);
-        if (_range is null || _range.Size != size)
-        {
-            // First round, or another sequencer moved the tree: resume from what is stored.
-            _range = await LoadAsync(connection, transaction, size, cancellationToken);
-            _lastEntryId = await LedgerStore.LastEntryIdAsync(connection, transaction, cancellationToken);
-            _gaps.Clear();
-            if (connection is NpgsqlConnection npgsql)
-            {
-                _gaps.UnionWith(await LedgerStore.GapsAsync(npgsql, (NpgsqlTransaction)transaction, Math.Max(0, _lastEntryId - options.LateCommitWindow), _lastEntryId, cancellationToken));
-            }
-        }
-
-        var pending = await LedgerStore.PendingAsync(connection, transaction, _lastEntryId, _gaps, options.BatchSize, cancellationToken);
-        if (pending.Count == 0)
-        {
-            return 0;
-        }
-
-        var working = _range.Clone();
-        var leaves = new List<(long, long, byte[])>(pending.Count);
-        var nodes = new List<(int, long, byte[])>(pending.Count);
-        var scratch = new System.Buffers.ArrayBufferWriter<byte>(512);
-        foreach (var entry in pending)
-        {
-            var hash = LedgerEntry.LeafHash(entry, scratch);
-            leaves.Add((working.Size, entry.Id, hash));
-            working.Append(hash, (level, index, node) => nodes.Add((level, index, node)));
-        }
-
+        var sqlite = connection is SqliteConnection;
+        var transaction = sqlite ? null : await connection.BeginTransactionAsync(cancellationToken);
         try
         {
-            await LedgerStore.AppendAsync(connection, transaction, leaves, nodes, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-        }
-        catch (DbException e)
-        {
-            // Another sequencer won the race for these indexes: start again from what it stored.
-            SequencingConflict(log, e);
-            _range = null;
-            return 0;
-        }
+            var size = await LedgerStore.SizeAsync(connection, transaction, cancellationToken);
+            if (_range is null || _range.Size != size)
+            {
+                // First round, or another sequencer moved the tree: resume from what is stored.
+                _range = await LoadAsync(connection, transaction, size, cancellationToken);
+                _lastEntryId = await LedgerStore.LastEntryIdAsync(connection, transaction, cancellationToken);
+                _gaps.Clear();
+                if (connection is NpgsqlConnection npgsql)
+                {
+                    _gaps.UnionWith(await LedgerStore.GapsAsync(npgsql, (NpgsqlTransaction)transaction!, Math.Max(0, _lastEntryId - options.LateCommitWindow), _lastEntryId, cancellationToken));
+                }
+            }
 
-        _range = working;
-        NoteGaps(pending);
-        return pending.Count;
+            var pending = await LedgerStore.PendingAsync(connection, transaction, _lastEntryId, _gaps, options.BatchSize, cancellationToken);
+            if (pending.Count == 0)
+            {
+                return 0;
+            }
+
+            var working = _range.Clone();
+            var leaves = new List<(long, long, byte[])>(pending.Count);
+            var nodes = new List<(int, long, byte[])>(pending.Count);
+            var scratch = new System.Buffers.ArrayBufferWriter<byte>(512);
+            foreach (var entry in pending)
+            {
+                var hash = LedgerEntry.LeafHash(entry, scratch);
+                leaves.Add((working.Size, entry.Id, hash));
+                working.Append(hash, (level, index, node) => nodes.Add((level, index, node)));
+            }
+
+            try
+            {
+                if (sqlite)
+                {
+                    await using (var relaxed = Sql.Command(connection, "PRAGMA synchronous=NORMAL"))
+                    {
+                        await relaxed.ExecuteNonQueryAsync(cancellationToken);
+                    }
+
+                    transaction = await connection.BeginTransactionAsync(cancellationToken);
+                    if (await LedgerStore.SizeAsync(connection, transaction, cancellationToken) != size)
+                    {
+                        _range = null;
+                        return 0;
+                    }
+                }
+
+                await LedgerStore.AppendAsync(connection, transaction!, leaves, nodes, cancellationToken);
+                await transaction!.CommitAsync(cancellationToken);
+            }
+            catch (DbException e)
+            {
+                // Another sequencer won the race for these indexes: start again from what it stored.
+                SequencingConflict(log, e);
+                _range = null;
+                return 0;
+            }
+            _range = working;
+            NoteGaps(pending);
+            return pending.Count;
+        }
+        finally
+        {
+            if (transaction is not null)
+            {
+                await transaction.DisposeAsync();
+            }
+
+            if (sqlite)
+            {
+                // The connection goes back to the pool as every other: durable commits.
+                await using var durable = Sql.Command(connection, "PRAGMA synchronous=FULL");
+                await durable.ExecuteNonQueryAsync(CancellationToken.None);
+            }
+        }
     }
 
     /// <summary>
@@ -171,7 +218,7 @@ public sealed partial class Sequencer(StoreLocation store, SigningKeys keys, ITi
         _lastEntryId = Math.Max(_lastEntryId, newest);
     }
 
-    private static async Task<CompactRange> LoadAsync(DbConnection connection, DbTransaction transaction, long size, CancellationToken cancellationToken)
+    private static async Task<CompactRange> LoadAsync(DbConnection connection, DbTransaction? transaction, long size, CancellationToken cancellationToken)
     {
         var edge = CompactRange.Edge(size).ToList();
         var nodes = await LedgerStore.NodesAsync(connection, transaction, edge, cancellationToken);

@@ -180,6 +180,56 @@ public abstract class LedgerTests(StoreKind kind)
         Assert.True((await VerifyAsync(host)).Valid);
     }
 
+    [Fact]
+    public async Task TwoSequencers_RacingOnOneStore_PutEveryEntryInTheTreeOnce()
+    {
+        await using var host = await TestHost.StartAsync(kind);
+
+        // A second sequencer with small batches, integrating without pause while entries arrive and the host's own
+        // sequencer integrates too: each batch is read and hashed before its write, so the two keep moving the tree
+        // under each other's feet.
+        using var other = new Sequencer(host.Store, TestHost.Signing, new BuiltInTimestampAuthority(TestHost.Signing.Tsa, host.Clock),
+            host.Sequencer.Options with { BatchSize = 16 }, host.Clock, NullLogger<Sequencer>.Instance);
+        using var done = new CancellationTokenSource();
+        var racing = Task.Run(async () =>
+        {
+            while (!done.IsCancellationRequested)
+            {
+                await other.IntegrateAsync(CancellationToken.None);
+                await Task.Yield();
+            }
+        });
+        for (var round = 0; round < 30; round++)
+        {
+            await using (var connection = await Sql.OpenAsync(host.Store, CancellationToken.None))
+            await using (var transaction = await connection.BeginTransactionAsync())
+            {
+                await Journal.JournalWriter.InsertAsync(connection, transaction, [.. Enumerable.Range(0, 40).Select(_ => Entry(host, "ok"))], CancellationToken.None);
+                await transaction.CommitAsync();
+            }
+
+            await host.Sequencer.IntegrateAsync(CancellationToken.None);
+        }
+
+        await done.CancelAsync();
+        await racing;
+        await other.IntegrateAsync(CancellationToken.None);
+        await host.Sequencer.IntegrateAsync(CancellationToken.None);
+        await host.Sequencer.CheckpointAsync(CancellationToken.None);
+
+        await using var check = await Sql.OpenAsync(host.Store, CancellationToken.None);
+        await using var counts = Sql.Command(check, "SELECT (SELECT COUNT(*) FROM journal), (SELECT COUNT(*) FROM ledger_leaves), (SELECT COUNT(DISTINCT entry_id) FROM ledger_leaves)");
+        await using var reader = await counts.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        var (journal, leaves, distinct) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+        Assert.True(journal >= 1200, $"{journal} journal entries");
+        Assert.Equal(journal, leaves);
+        Assert.Equal(journal, distinct);
+        var report = await VerifyAsync(host);
+        Assert.True(report.Valid, LedgerVerifier.Describe(report));
+        Assert.Equal(journal, report.Leaves);
+    }
+
     private static Journal.JournalEntry Entry(TestHost host, string outcome) =>
         new() { At = host.Clock.GetUtcNow().UtcDateTime, Actor = "cli", Action = "test.append", Outcome = outcome };
 
