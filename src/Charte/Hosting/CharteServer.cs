@@ -32,6 +32,9 @@ public sealed record ServerSettings
     public TimeProvider Clock { get; init; } = TimeProvider.System;
     public TimeSpan KeyCache { get; init; } = TimeSpan.FromSeconds(60);
     public TimeSpan ApiKeyCache { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>API requests admitted at once; by default from configuration and the store (see <see cref="ApiConcurrency"/>).</summary>
+    public ApiConcurrency? Concurrency { get; init; }
     public bool JsonLogs { get; init; } = true;
     public string EnvironmentName { get; init; } = "Production";
 }
@@ -95,6 +98,8 @@ public static class CharteServer
         services.AddHostedService(sp => sp.GetRequiredService<JournalWriter>());
         services.Configure<VaultOptions>(builder.Configuration.GetSection("Charte:Vault"));
         services.AddProblemDetails();
+        var concurrency = settings.Concurrency ?? ApiConcurrency.From(settings.Store.Provider, builder.Configuration);
+        concurrency.AddTo(services);
         services.AddOpenApi();
         services.AddRouting();
         customise?.Invoke(builder);
@@ -102,6 +107,7 @@ public static class CharteServer
         var app = builder.Build();
         app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = AnswerUnhandled, StatusCodeSelector = _ => 500 });
         app.UseStatusCodePages(AnswerStatus);
+        concurrency.UseIn(app);
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/api/v1", StringComparison.Ordinal), api => api.UseMiddleware<ApiKeyMiddleware>());
 
         app.MapGet("/healthz", () => TypedResults.Text("ok")).ExcludeFromDescription();

@@ -27,6 +27,17 @@ internal static class ServeCommand
                 return CharteCommand.Findings;
             }
 
+            ApiConcurrency concurrency;
+            try
+            {
+                concurrency = ApiConcurrency.From(location!.Provider, configuration);
+            }
+            catch (InvalidOperationException e)
+            {
+                error.WriteLine("charte: " + e.Message);
+                return CharteCommand.Findings;
+            }
+
             if (!result.GetValue(noMigrate))
             {
                 await CharteServer.MigrateAsync(location!, cancellationToken);
@@ -43,6 +54,7 @@ internal static class ServeCommand
                 Urls = Urls(result, urls, configuration),
                 Clock = clock,
                 JsonLogs = !result.GetValue(textLogs),
+                Concurrency = concurrency,
             }, b => b.Configuration.AddConfiguration(configuration));
             await app.RunAsync(cancellationToken);
             return CharteCommand.Success;

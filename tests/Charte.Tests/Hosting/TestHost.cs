@@ -51,7 +51,7 @@ public sealed class TestHost : IAsyncDisposable
 
     public Sequencer Sequencer => _app.Services.GetRequiredService<Sequencer>();
 
-    public static async Task<TestHost> StartAsync(StoreKind kind, Charter? charter = null)
+    public static async Task<TestHost> StartAsync(StoreKind kind, Charter? charter = null, ApiConcurrency? concurrency = null)
     {
         var store = await TestStore.CreateAsync(kind);
         var clock = new FakeTimeProvider(Start);
@@ -73,6 +73,7 @@ public sealed class TestHost : IAsyncDisposable
             Ledger = new LedgerOptions { Origin = LedgerOptions.DefaultOrigin((charter ?? Secufor).Organisation.Name), CheckpointEvery = TimeSpan.MaxValue },
             JsonLogs = false,
             EnvironmentName = "Testing",
+            Concurrency = concurrency,
         }, b => { b.Configuration["Charte:Retention:SweepEvery"] = "00:00:00"; b.Logging.ClearProviders(); if (Environment.GetEnvironmentVariable("CHARTE_TEST_LOGS") is not null) { b.Logging.AddSimpleConsole(); } });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
