@@ -1,9 +1,9 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Security.Cryptography;
-using Charte.Charters;
+using System.Text.RegularExpressions;
 using Charte.Hosting;
 using Charte.Keys;
-using Charte.Retention;
 using Charte.Storage;
 
 namespace Charte.Bench;
@@ -11,7 +11,8 @@ namespace Charte.Bench;
 /// <summary>
 /// A retention sweep over N due records (20 per subject, Secufor's "reviews": 3 years from collection, collected 5
 /// years ago) next to its floor in the same run: one plain DELETE of the same rows, timed then rolled back. The sweep
-/// does everything a real one does: pages, clock, one statement per subject and step, journal entries, shredding.
+/// is `charte retention run` itself, in a process of its own: pages, clock, one statement per step, journal entries,
+/// shredding.
 /// </summary>
 internal static class RetentionBench
 {
@@ -21,7 +22,7 @@ internal static class RetentionBench
     {
         var store = StoreLocation.Parse(storeSetting);
         var clock = TimeProvider.System;
-        var charter = CharterLoader.Load(await File.ReadAllBytesAsync(Path.Combine(AppContext.BaseDirectory, "secufor.charte.yaml")), "secufor.charte.yaml", clock).Charter!;
+        var charterPath = Path.Combine(AppContext.BaseDirectory, "secufor.charte.yaml");
         await CharteServer.MigrateAsync(store, CancellationToken.None);
         var subjects = records / PerSubject;
         var seeding = Stopwatch.StartNew();
@@ -34,41 +35,68 @@ internal static class RetentionBench
         {
             await using var delete = Sql.Command(connection, "DELETE FROM records WHERE purpose = 'reviews'", transaction);
             var timer = Stopwatch.StartNew();
-            var deleted = await delete.ExecuteNonQueryAsync();
+            var rows = await delete.ExecuteNonQueryAsync();
             floor = timer.Elapsed;
             await transaction.RollbackAsync();
-            Console.Error.WriteLine($"floor: {deleted:N0} rows deleted in {floor.TotalSeconds:F1} s (rolled back)");
+            Console.Error.WriteLine($"floor: {rows:N0} rows deleted in {floor.TotalSeconds:F1} s (rolled back)");
         }
 
-        var keys = new SubjectKeys(KeyStoreDb.Factory(store), MasterKeys.Create(clock), clock, TimeSpan.Zero);
-        var engine = new RetentionEngine(store, charter, keys, clock);
-        GC.Collect();
-        var baseline = Process.GetCurrentProcess().WorkingSet64;
-        long peak = baseline;
-        using var sampling = new CancellationTokenSource();
-        var sampler = Task.Run(async () =>
+        // The sweep as an operator runs it: `charte retention run` in a process of its own, with the product's runtime
+        // settings (server GC), its peak resident memory (VmHWM) read from /proc while it runs.
+        var keyFile = Path.Combine(Path.GetTempPath(), $"charte-bench-{Environment.ProcessId}.key");
+        MasterKeys.Create(clock).Save(keyFile);
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "charte.dll"), "retention", "run", "--store", storeSetting, "--charter", charterPath, "--keys", keyFile })
         {
-            while (!sampling.IsCancellationRequested)
-            {
-                peak = Math.Max(peak, Process.GetCurrentProcess().WorkingSet64);
-                await Task.Delay(50);
-            }
-        });
+            start.ArgumentList.Add(argument);
+        }
+
         var sweep = Stopwatch.StartNew();
-        var summary = await engine.RunAsync(clock.GetUtcNow(), dryRun: false, null, CancellationToken.None);
+        using var run = Process.Start(start)!;
+        var output = run.StandardOutput.ReadToEndAsync();
+        var errors = run.StandardError.ReadToEndAsync();
+        long peak = 0;
+        while (!run.HasExited)
+        {
+            peak = Math.Max(peak, PeakResidentBytes(run.Id));
+            await Task.Delay(50);
+        }
+
+        await run.WaitForExitAsync();
         sweep.Stop();
-        await sampling.CancelAsync();
-        await sampler;
+        File.Delete(keyFile);
+        var summary = await output;
+        if (run.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"charte retention run failed ({run.ExitCode}): {await errors}");
+        }
+
+        long Count(string pattern) => long.Parse(Regex.Match(summary, pattern).Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+        var (deleted, shredded) = (Count(@"deleted ([\d,]+)"), Count(@"([\d,]+) subjects' keys destroyed"));
         const double MiB = 1024 * 1024;
         return $"""
-            ### {store.Provider} — {summary.Deleted:N0} due records of {subjects:N0} subjects
+            ### {store.Provider} — {deleted:N0} due records of {subjects:N0} subjects
 
             | path | measured | floor (same run) | ratio | target |
             |---|---|---|---|---|
-            | retention sweep (pages of 500 subjects, clock, delete, journal entry per subject, {summary.Shredded:N0} keys destroyed) | {sweep.Elapsed.TotalSeconds:F1} s ({summary.Deleted / sweep.Elapsed.TotalSeconds:N0} records/s) | one plain `DELETE` of the same rows: {floor.TotalSeconds:F1} s | ×{sweep.Elapsed / floor:F1} | ≤ ×5 |
-            | peak working set during the sweep | {peak / MiB:N0} MB ({(peak - baseline) / MiB:N0} MB above the process before it) | — | — | < 200 MB |
+            | `charte retention run` (own process, start-up included; pages of 500 subjects, clock, delete, journal entry per subject, {shredded:N0} keys destroyed) | {sweep.Elapsed.TotalSeconds:F1} s ({deleted / sweep.Elapsed.TotalSeconds:N0} records/s) | one plain `DELETE` of the same rows: {floor.TotalSeconds:F1} s | ×{sweep.Elapsed / floor:F1} | ≤ ×5 |
+            | peak resident memory of that process (VmHWM) | {peak / MiB:N0} MB | — | — | < 200 MB |
 
             """;
+    }
+
+    /// <summary>The process's peak resident set so far (VmHWM in /proc/PID/status), 0 once it is gone.</summary>
+    private static long PeakResidentBytes(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
     }
 
     private static async Task SeedAsync(StoreLocation store, int subjects, DateTimeOffset collected)
