@@ -23,6 +23,9 @@ public sealed record LedgerOptions
     /// </summary>
     public TimeSpan Idle { get; init; } = TimeSpan.FromMilliseconds(25);
 
+    /// <summary>How long the sequencer rests after a pass that found nothing: an idle server does not poll 40 times a second.</summary>
+    public TimeSpan Rest { get; init; } = TimeSpan.FromMilliseconds(500);
+
     public int BatchSize { get; init; } = 4096;
 
     /// <summary>
@@ -258,7 +261,22 @@ public sealed partial class Sequencer(StoreLocation store, SigningKeys keys, ITi
             var note = Checkpoints.Sign(checkpoint, keys.LogKey);
             var token = await timestamps.StampAsync(SHA256.HashData(Encoding.UTF8.GetBytes(checkpoint.Body)), cancellationToken);
             var stored = new StoredCheckpoint(size, root, note, token, clock.GetUtcNow().UtcDateTime);
-            await LedgerStore.InsertCheckpointAsync(connection, stored, cancellationToken);
+            try
+            {
+                await LedgerStore.InsertCheckpointAsync(connection, stored, cancellationToken);
+            }
+            catch (DbException)
+            {
+                // Another process (a server's sequencer, `charte ledger checkpoint`) signed the same tree a moment before.
+                var other = (await LedgerStore.CheckpointsAsync(connection, cancellationToken, latestOnly: true)).FirstOrDefault();
+                if (other is null || other.Size != size || !other.Root.AsSpan().SequenceEqual(root))
+                {
+                    throw;
+                }
+
+                stored = other;
+            }
+
             _lastCheckpointTicks = clock.GetTimestamp();
             return stored;
         }
@@ -283,15 +301,15 @@ public sealed partial class Sequencer(StoreLocation store, SigningKeys keys, ITi
 
                 while (!stoppingToken.IsCancellationRequested)
                 {
-                    await IntegrateAsync(stoppingToken);
+                    var integrated = await IntegrateAsync(stoppingToken);
                     if (clock.GetElapsedTime(_lastCheckpointTicks) >= options.CheckpointEvery)
                     {
                         await TryCheckpointAsync(stoppingToken);
                     }
 
                     // A pass drains every full batch; then rest, so that entries trickling in are taken together
-                    // rather than scanned for one by one.
-                    await Task.Delay(options.Idle, clock, stoppingToken);
+                    // rather than scanned for one by one: briefly while entries come, longer when none did.
+                    await Task.Delay(integrated > 0 ? options.Idle : options.Rest, clock, stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -230,6 +230,57 @@ public abstract class LedgerTests(StoreKind kind)
         Assert.Equal(journal, report.Leaves);
     }
 
+    [Fact]
+    public async Task TwoProcessesSigningTheSameTree_AtTheSameMoment_BothGetTheOneStoredCheckpoint()
+    {
+        await using var host = await TestHost.StartAsync(kind);
+        var app = await host.ClientAsync(Customers);
+        await VaultApiTests.CreateSubjectAsync(app);
+        await host.Sequencer.IntegrateAsync(CancellationToken.None);
+
+        // Both have checked that the tree grew and are waiting for their timestamp when the first one stores.
+        var both = new Meeting(2);
+        Sequencer Signer() => new(host.Store, TestHost.Signing, new MeetingAuthority(new BuiltInTimestampAuthority(TestHost.Signing.Tsa, host.Clock), both),
+            host.Sequencer.Options, host.Clock, NullLogger<Sequencer>.Instance);
+        using var first = Signer();
+        using var second = Signer();
+        var signed = await Task.WhenAll(first.CheckpointAsync(CancellationToken.None), second.CheckpointAsync(CancellationToken.None));
+
+        Assert.All(signed, c => Assert.NotNull(c));
+        Assert.Equal(signed[0]!.Size, signed[1]!.Size);
+        Assert.Equal(signed[0]!.Root, signed[1]!.Root);
+        await using var check = await Sql.OpenAsync(host.Store, CancellationToken.None);
+        await using var count = Sql.Command(check, "SELECT COUNT(*) FROM ledger_checkpoints");
+        Assert.Equal(1L, Convert.ToInt64(await count.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True((await VerifyAsync(host)).Valid);
+    }
+
+    /// <summary>Lets callers through only once <c>parties</c> of them have arrived.</summary>
+    private sealed class Meeting(int parties)
+    {
+        private readonly TaskCompletionSource _all = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _arrived;
+
+        public Task ArriveAsync()
+        {
+            if (Interlocked.Increment(ref _arrived) == parties)
+            {
+                _all.SetResult();
+            }
+
+            return _all.Task;
+        }
+    }
+
+    private sealed class MeetingAuthority(ITimestampAuthority inner, Meeting meeting) : ITimestampAuthority
+    {
+        public async Task<byte[]> StampAsync(byte[] sha256, CancellationToken cancellationToken)
+        {
+            await meeting.ArriveAsync().WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+            return await inner.StampAsync(sha256, cancellationToken);
+        }
+    }
+
     private static Journal.JournalEntry Entry(TestHost host, string outcome) =>
         new() { At = host.Clock.GetUtcNow().UtcDateTime, Actor = "cli", Action = "test.append", Outcome = outcome };
 
