@@ -116,6 +116,7 @@ public sealed partial class Sequencer(StoreLocation store, SigningKeys keys, ITi
         await using var connection = await Sql.OpenAsync(store, cancellationToken);
         var sqlite = connection is SqliteConnection;
         var transaction = sqlite ? null : await connection.BeginTransactionAsync(cancellationToken);
+        var relaxed = false;
         try
         {
             var size = await LedgerStore.SizeAsync(connection, transaction, cancellationToken);
@@ -152,9 +153,10 @@ public sealed partial class Sequencer(StoreLocation store, SigningKeys keys, ITi
             {
                 if (sqlite)
                 {
-                    await using (var relaxed = Sql.Command(connection, "PRAGMA synchronous=NORMAL"))
+                    await using (var normal = Sql.Command(connection, "PRAGMA synchronous=NORMAL"))
                     {
-                        await relaxed.ExecuteNonQueryAsync(cancellationToken);
+                        await normal.ExecuteNonQueryAsync(cancellationToken);
+                        relaxed = true;
                     }
 
                     transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -175,6 +177,7 @@ public sealed partial class Sequencer(StoreLocation store, SigningKeys keys, ITi
                 _range = null;
                 return 0;
             }
+
             _range = working;
             NoteGaps(pending);
             return pending.Count;
@@ -186,7 +189,7 @@ public sealed partial class Sequencer(StoreLocation store, SigningKeys keys, ITi
                 await transaction.DisposeAsync();
             }
 
-            if (sqlite)
+            if (relaxed && connection.State == System.Data.ConnectionState.Open)
             {
                 // The connection goes back to the pool as every other: durable commits.
                 await using var durable = Sql.Command(connection, "PRAGMA synchronous=FULL");
