@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Charte.Hosting;
-using Charte.Keys;
 using Charte.Storage;
 
 namespace Charte.Bench;
@@ -42,11 +41,11 @@ internal static class RetentionBench
         }
 
         // The sweep as an operator runs it: `charte retention run` in a process of its own, with the product's runtime
-        // settings (server GC), its peak resident memory (VmHWM) read from /proc while it runs.
-        var keyFile = Path.Combine(Path.GetTempPath(), $"charte-bench-{Environment.ProcessId}.key");
-        MasterKeys.Create(clock).Save(keyFile);
+        // settings (server GC), its peak resident memory (VmHWM) read from /proc while it runs. A throwaway master key
+        // comes in the environment (the seeded subjects have no data keys to unwrap).
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "charte.dll"), "retention", "run", "--store", storeSetting, "--charter", charterPath, "--keys", keyFile })
+        start.Environment["CHARTE__KEYS__MASTER"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "charte.dll"), "retention", "run", "--store", storeSetting, "--charter", charterPath })
         {
             start.ArgumentList.Add(argument);
         }
@@ -68,7 +67,6 @@ internal static class RetentionBench
 
         await run.WaitForExitAsync();
         sweep.Stop();
-        File.Delete(keyFile);
         var summary = await output;
         if (run.ExitCode != 0)
         {
