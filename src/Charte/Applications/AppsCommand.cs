@@ -98,7 +98,7 @@ internal static class AppsCommand
         revoke.SetAction(async (result, cancellationToken) =>
         {
             var error = result.InvocationConfiguration.Error;
-            var location = store.ResolveStore(result, StoreOptions.Configuration(), error);
+            var location = await store.ResolveReadyStoreAsync(result, StoreOptions.Configuration(), error, cancellationToken);
             if (location is null)
             {
                 return CharteCommand.Usage;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Data.Common;
 using Charte.Applications;
 using Charte.Demo;
 using Charte.Hosting;
@@ -31,7 +32,7 @@ public static class CharteCommand
         root.Subcommands.Add(Retention.RetentionCommand.Holds(clock));
 
         var parsed = root.Parse(args);
-        var configuration = new InvocationConfiguration { Output = output, Error = error };
+        var configuration = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
         if (parsed.Errors.Count > 0)
         {
             foreach (var problem in parsed.Errors)
@@ -43,6 +44,22 @@ public static class CharteCommand
             return Usage;
         }
 
-        return await parsed.InvokeAsync(configuration);
+        try
+        {
+            return await parsed.InvokeAsync(configuration);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A failure no verb foresaw: one line that says what failed, never a stack trace (it may quote data);
+            // CHARTE_DEBUG=1 prints the trace for a bug report.
+            var what = e is DbException or IOException or UnauthorizedAccessException ? e.Message : $"unexpected error ({e.GetType().Name}): {e.Message}";
+            error.WriteLine("charte: " + what);
+            if (Environment.GetEnvironmentVariable("CHARTE_DEBUG") == "1")
+            {
+                error.WriteLine(e);
+            }
+
+            return Findings;
+        }
     }
 }

@@ -49,6 +49,26 @@ internal sealed class StoreOptions
         }
     }
 
+    /// <summary>
+    /// The store, once it is known to be there with the schema this build expects (<see cref="StoreSchema"/>); null once
+    /// the problem is printed. For every command that uses a store without setting one up.
+    /// </summary>
+    public async Task<StoreLocation?> ResolveReadyStoreAsync(ParseResult result, IConfiguration configuration, TextWriter error, CancellationToken cancellationToken)
+    {
+        if (ResolveStore(result, configuration, error) is not { } location)
+        {
+            return null;
+        }
+
+        if (await StoreSchema.ProblemAsync(location, cancellationToken) is { } problem)
+        {
+            error.WriteLine("charte: " + problem);
+            return null;
+        }
+
+        return location;
+    }
+
     public string KeyFile(ParseResult result, IConfiguration configuration) =>
         result.GetValue(Keys) ?? configuration["Charte:Keys:File"] ?? DefaultKeyFile;
 
@@ -71,9 +91,9 @@ internal sealed class StoreOptions
         }
     }
 
-    /// <summary>A context on the store the command line names, or null once the problem is printed.</summary>
+    /// <summary>A context on the store the command line names, ready for use, or null once the problem is printed.</summary>
     public async Task<Storage.CharteDb?> OpenAsync(ParseResult result, CancellationToken cancellationToken) =>
-        ResolveStore(result, Configuration(), result.InvocationConfiguration.Error) is { } location
+        await ResolveReadyStoreAsync(result, Configuration(), result.InvocationConfiguration.Error, cancellationToken) is { } location
             ? await Storage.CharteDb.Factory(location).CreateDbContextAsync(cancellationToken)
             : null;
 
@@ -90,7 +110,7 @@ internal sealed class StoreOptions
         }
         catch (Exception e) when (e is IOException or System.Security.Cryptography.CryptographicException or FormatException or UnauthorizedAccessException)
         {
-            error.WriteLine($"charte: {folder}: {e.Message}");
+            error.WriteLine("charte: " + (e.Message.StartsWith(folder, StringComparison.Ordinal) ? e.Message : $"{folder}: {e.Message}"));
             return null;
         }
     }

@@ -20,7 +20,7 @@ internal static class LedgerCommand
         store.AddTo(verify, charter: false);
         verify.SetAction(async (result, cancellationToken) =>
         {
-            var (location, signing) = Resolve(store, result);
+            var (location, signing) = await ResolveAsync(store, result, cancellationToken);
             if (location is null || signing is null)
             {
                 return CharteCommand.Usage;
@@ -39,7 +39,7 @@ internal static class LedgerCommand
         checkpoint.SetAction(async (result, cancellationToken) =>
         {
             var configuration = StoreOptions.Configuration();
-            var (location, signing) = Resolve(store, result);
+            var (location, signing) = await ResolveAsync(store, result, cancellationToken);
             var charter = signing is null ? null : store.ResolveCharter(result, configuration, clock, result.InvocationConfiguration.Error);
             if (location is null || signing is null || charter is null)
             {
@@ -64,7 +64,7 @@ internal static class LedgerCommand
         store.AddTo(export, charter: false);
         export.SetAction(async (result, cancellationToken) =>
         {
-            var (location, signing) = Resolve(store, result);
+            var (location, signing) = await ResolveAsync(store, result, cancellationToken);
             if (location is null || signing is null)
             {
                 return CharteCommand.Usage;
@@ -98,7 +98,7 @@ internal static class LedgerCommand
         command.SetAction(async (result, cancellationToken) =>
         {
             var error = result.InvocationConfiguration.Error;
-            var (location, signing) = Resolve(store, result);
+            var (location, signing) = await ResolveAsync(store, result, cancellationToken);
             if (location is null || signing is null)
             {
                 return CharteCommand.Usage;
@@ -148,11 +148,11 @@ internal static class LedgerCommand
         return entry.Id;
     }
 
-    private static (StoreLocation? Store, SigningKeys? Signing) Resolve(StoreOptions store, ParseResult result)
+    private static async Task<(StoreLocation? Store, SigningKeys? Signing)> ResolveAsync(StoreOptions store, ParseResult result, CancellationToken cancellationToken)
     {
         var configuration = StoreOptions.Configuration();
         var error = result.InvocationConfiguration.Error;
-        var location = store.ResolveStore(result, configuration, error);
+        var location = await store.ResolveReadyStoreAsync(result, configuration, error, cancellationToken);
         return (location, location is null ? null : store.ResolveSigning(result, configuration, error));
     }
 }

@@ -20,7 +20,7 @@ internal static class RetentionCommand
         store.AddTo(plan);
         plan.SetAction(async (result, cancellationToken) =>
         {
-            var (engine, instant) = Resolve(store, result, asOf, clock);
+            var (engine, instant) = await ResolveAsync(store, result, asOf, clock, cancellationToken);
             if (engine is null)
             {
                 return CharteCommand.Usage;
@@ -64,7 +64,7 @@ internal static class RetentionCommand
         store.AddTo(run);
         run.SetAction(async (result, cancellationToken) =>
         {
-            var (engine, instant) = Resolve(store, result, asOf, clock);
+            var (engine, instant) = await ResolveAsync(store, result, asOf, clock, cancellationToken);
             if (engine is null)
             {
                 return CharteCommand.Usage;
@@ -221,7 +221,7 @@ internal static class RetentionCommand
         return rows;
     }
 
-    private static (RetentionEngine? Engine, DateTimeOffset AsOf) Resolve(StoreOptions store, ParseResult result, Option<string?> asOf, TimeProvider clock)
+    private static async Task<(RetentionEngine? Engine, DateTimeOffset AsOf)> ResolveAsync(StoreOptions store, ParseResult result, Option<string?> asOf, TimeProvider clock, CancellationToken cancellationToken)
     {
         var configuration = StoreOptions.Configuration();
         var error = result.InvocationConfiguration.Error;
@@ -237,7 +237,7 @@ internal static class RetentionCommand
             instant = LegalTime.StartOfDay(date);
         }
 
-        var location = store.ResolveStore(result, configuration, error);
+        var location = await store.ResolveReadyStoreAsync(result, configuration, error, cancellationToken);
         var masters = location is null ? null : store.ResolveKeys(result, configuration, error);
         var charter = masters is null ? null : store.ResolveCharter(result, configuration, clock, error);
         if (charter is null)

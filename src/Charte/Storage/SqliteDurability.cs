@@ -19,8 +19,10 @@ public sealed class SqliteDurability : DbConnectionInterceptor
     // Pooled connections reopen the same native handle: the pragmas run once per handle, not once per request.
     private readonly ConditionalWeakTable<object, object> _prepared = [];
 
+    // A read-only connection (EF Core opens one to ask whether a database exists) can set none of them, and needs none.
     private bool FirstOpen(DbConnection connection) =>
-        connection is not SqliteConnection { Handle: { } handle } || _prepared.TryAdd(handle, handle);
+        connection is not SqliteConnection { Handle: { } handle } sqlite
+            || (new SqliteConnectionStringBuilder(sqlite.ConnectionString).Mode != SqliteOpenMode.ReadOnly && _prepared.TryAdd(handle, handle));
 
     /// <summary>Applies the pragmas to a connection opened outside EF Core (the plain-SQL paths), once per native handle.</summary>
     public async Task PrepareAsync(DbConnection connection, CancellationToken cancellationToken)
