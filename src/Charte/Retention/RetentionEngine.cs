@@ -17,8 +17,26 @@ internal sealed record Item(Guid Id, bool Document, Guid Subject, string Purpose
 /// <summary>What the sweep decided for one item.</summary>
 internal sealed record Action(Item Item, RetentionStep Step, RetentionRule Rule);
 
-/// <summary>A page of subjects: their items with what the clock needs, and their pseudonyms (for the ledger entries).</summary>
-internal sealed record Page(List<(Item Item, string? SubjectCategory, List<EventFact> Events)> Items, Dictionary<Guid, string> Pseudonyms);
+/// <summary>
+/// A page of subjects: their items with what the clock needs, their pseudonyms (for the ledger entries), and the range
+/// of subject ids the page covers, which bounds every statement that acts on it.
+/// </summary>
+internal sealed record Page(List<(Item Item, string? SubjectCategory, List<EventFact> Events)> Items, Dictionary<Guid, string> Pseudonyms, SubjectRange Range);
+
+/// <summary>
+/// The first and last subject id of a page. Every statement of a page names it beside its list of ids, so that the
+/// database reads the page's rows through the subject index: a list of ids alone let PostgreSQL scan the whole table
+/// once per page, and a sweep grow with the square of the store.
+/// </summary>
+internal readonly record struct SubjectRange(Guid First, Guid Last)
+{
+    public string Bound(DbCommand command, string column)
+    {
+        command.Add("@first", First);
+        command.Add("@last", Last);
+        return $"{column} >= @first AND {column} <= @last";
+    }
+}
 
 public sealed record PlanRow(string When, string Purpose, RetentionStep Step, string Rule, int Records);
 
@@ -140,7 +158,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
             }
             else if (actions.Count > 0)
             {
-                var done = await ApplyAsync(actions, page.Pseudonyms, holds, cancellationToken);
+                var done = await ApplyAsync(actions, page.Pseudonyms, page.Range, holds, cancellationToken);
                 (archived, deleted, anonymised, counted, shredded) = (archived + done.Archived, deleted + done.Deleted, anonymised + done.Anonymised, counted + done.Counted, shredded + done.Shredded);
             }
 
@@ -184,14 +202,14 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
 
     private sealed record Done(int Archived, int Deleted, int Anonymised, int Counted, int Shredded);
 
-    private async Task<Done> ApplyAsync(List<Action> actions, Dictionary<Guid, string> pseudonyms, List<LegalHold> holds, CancellationToken cancellationToken)
+    private async Task<Done> ApplyAsync(List<Action> actions, Dictionary<Guid, string> pseudonyms, SubjectRange range, List<LegalHold> holds, CancellationToken cancellationToken)
     {
         int archived = 0, deleted = 0, anonymised = 0, counted = 0;
         var emptied = new HashSet<Guid>();
         var now = clock.GetUtcNow().UtcDateTime;
         await using var db = await _databases.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var owned = await LockAsync(db, [.. actions.Select(a => a.Item.Subject).Distinct()], cancellationToken);
+        var owned = await LockAsync(db, range, [.. actions.Select(a => a.Item.Subject).Distinct()], cancellationToken);
         var mine = actions.Where(a => owned.Contains(a.Item.Subject)).ToDictionary(a => a.Item.Id);
         var connection = db.Database.GetDbConnection();
         var dbTransaction = db.Database.CurrentTransaction!.GetDbTransaction();
@@ -199,10 +217,10 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
         foreach (var step in mine.Values.Select(a => a.Step).Distinct())
         {
             var ids = mine.Values.Where(a => a.Step == step).ToList();
-            var kept = step == RetentionStep.Anonymise ? await AnonymiseAsync(db, [.. ids.Where(a => !a.Item.Document).Select(a => a.Item.Id)], now, cancellationToken) : [];
+            var kept = step == RetentionStep.Anonymise ? await AnonymiseAsync(connection, dbTransaction, range, [.. ids.Where(a => !a.Item.Document).Select(a => a.Item.Id)], now, cancellationToken) : [];
             foreach (var document in new[] { false, true })
             {
-                var rows = await ChangeAsync(connection, dbTransaction, document ? "documents" : "records", step, [.. ids.Where(a => a.Item.Document == document).Select(a => a.Item.Id)], now, cancellationToken);
+                var rows = await ChangeAsync(connection, dbTransaction, document ? "documents" : "records", step, range, [.. ids.Where(a => a.Item.Document == document).Select(a => a.Item.Id)], now, cancellationToken);
                 changed.AddRange(rows.Select(r => (mine[r.Id], r)));
             }
 
@@ -252,8 +270,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
         // Subjects left with nothing (and under no hold) are shredded in this same transaction: on PostgreSQL their rows
         // are locked, so nothing can be added to them meanwhile. Their keys go first (a crash before the commit leaves
         // their data unreadable and due, and the next run finishes the job).
-        var remaining = emptied.Count == 0 ? [] : (await db.Records.Where(r => emptied.Contains(r.SubjectId)).Select(r => r.SubjectId)
-            .Union(db.Documents.Where(d => emptied.Contains(d.SubjectId)).Select(d => d.SubjectId)).ToListAsync(cancellationToken)).ToHashSet();
+        var remaining = emptied.Count == 0 ? [] : await RemainingAsync(connection, dbTransaction, range, emptied, cancellationToken);
         var empty = emptied.Where(s => !remaining.Contains(s) && !holds.Any(h => h.SubjectId == s)).ToDictionary(s => s, s => new JournalEntry
         {
             At = now,
@@ -278,21 +295,47 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
     }
 
     /// <summary>What anonymisation keeps of each record, by record id, read before the records go.</summary>
-    private async Task<Dictionary<Guid, AnonymousRecord>> AnonymiseAsync(CharteDb db, List<Guid> records, DateTime now, CancellationToken cancellationToken)
+    private async Task<Dictionary<Guid, AnonymousRecord>> AnonymiseAsync(DbConnection connection, DbTransaction transaction, SubjectRange range, List<Guid> records, DateTime now, CancellationToken cancellationToken)
     {
-        var rows = await db.Records.AsNoTracking().Where(r => records.Contains(r.Id)).ToListAsync(cancellationToken);
+        var rows = new List<(Item Item, byte[] Value, int KeyVersion)>(records.Count);
+        await using (var command = Sql.Command(connection, "", transaction))
+        {
+            command.CommandText = $"SELECT id, subject_id, purpose, category, value, key_version, collected_at, archived_at FROM records WHERE {range.Bound(command, "subject_id")} AND {Sql.IdIn(command, "id", "@ids", records)}";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var item = new Item(reader.GetGuid(0), false, reader.GetGuid(1), reader.GetString(2), reader.GetString(3), new DateTimeOffset(Sql.Utc(reader.GetDateTime(6))), !reader.IsDBNull(7));
+                rows.Add((item, (byte[])reader.GetValue(4), reader.GetInt32(5)));
+            }
+        }
+
         var kept = new Dictionary<Guid, AnonymousRecord>();
-        foreach (var subject in rows.GroupBy(r => r.SubjectId))
+        foreach (var subject in rows.GroupBy(r => r.Item.Subject))
         {
             var key = await keys.FindAsync(subject.Key, cancellationToken);
-            foreach (var r in subject)
+            foreach (var (item, value, keyVersion) in subject)
             {
-                var item = new Item(r.Id, false, subject.Key, r.Purpose, r.Category, new DateTimeOffset(DateTime.SpecifyKind(r.CollectedAt, DateTimeKind.Utc)), r.ArchivedAt is not null);
-                kept[r.Id] = Anonymous(item, key is null ? null : Anonymisation.Anonymise(r.Category, key.OpenRecord(r.Id, r.KeyVersion, r.Value), PseudonymKey), now);
+                kept[item.Id] = Anonymous(item, key is null ? null : Anonymisation.Anonymise(item.Category, key.OpenRecord(item.Id, keyVersion, value), PseudonymKey), now);
             }
         }
 
         return kept;
+    }
+
+    /// <summary>Which of the given subjects of the page still have records or documents (after this transaction's actions).</summary>
+    private static async Task<HashSet<Guid>> RemainingAsync(DbConnection connection, DbTransaction transaction, SubjectRange range, IReadOnlyCollection<Guid> subjects, CancellationToken cancellationToken)
+    {
+        await using var command = Sql.Command(connection, "", transaction);
+        var bounded = $"{range.Bound(command, "subject_id")} AND {Sql.IdIn(command, "subject_id", "@subjects", subjects)}";
+        command.CommandText = $"SELECT subject_id FROM records WHERE {bounded} UNION SELECT subject_id FROM documents WHERE {bounded}";
+        var remaining = new HashSet<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            remaining.Add(reader.GetGuid(0));
+        }
+
+        return remaining;
     }
 
     private sealed record Changed(Guid Id);
@@ -301,7 +344,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
     /// Archives or deletes the given rows in one statement, and returns those it actually changed (<c>RETURNING</c>):
     /// a row another sweep already handled is not counted twice.
     /// </summary>
-    private static async Task<List<Changed>> ChangeAsync(DbConnection connection, DbTransaction transaction, string table, RetentionStep step, List<Guid> ids, DateTime now, CancellationToken cancellationToken)
+    private static async Task<List<Changed>> ChangeAsync(DbConnection connection, DbTransaction transaction, string table, RetentionStep step, SubjectRange range, List<Guid> ids, DateTime now, CancellationToken cancellationToken)
     {
         if (ids.Count == 0)
         {
@@ -309,7 +352,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
         }
 
         await using var command = Sql.Command(connection, "", transaction);
-        var match = Sql.IdIn(command, "id", "@ids", ids);
+        var match = $"{range.Bound(command, "subject_id")} AND {Sql.IdIn(command, "id", "@ids", ids)}";
         command.CommandText = step == RetentionStep.Archive
             ? $"UPDATE {table} SET archived_at = @now WHERE {match} AND archived_at IS NULL RETURNING id"
             : $"DELETE FROM {table} WHERE {match} RETURNING id";
@@ -341,7 +384,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
     private static string Truncate(string text) => text.Length <= 1000 ? text : text[..997] + "…";
 
     /// <summary>The subjects this transaction may act on: on PostgreSQL, those no other sweep holds; on SQLite, all (one writer).</summary>
-    private async Task<HashSet<Guid>> LockAsync(CharteDb db, List<Guid> subjects, CancellationToken cancellationToken)
+    private async Task<HashSet<Guid>> LockAsync(CharteDb db, SubjectRange range, List<Guid> subjects, CancellationToken cancellationToken)
     {
         if (store.Provider != StoreProvider.PostgreSql)
         {
@@ -349,7 +392,9 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
         }
 
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        await using var command = new NpgsqlCommand("SELECT id FROM subjects WHERE id = ANY($1) FOR UPDATE SKIP LOCKED", connection, (NpgsqlTransaction)db.Database.CurrentTransaction!.GetDbTransaction());
+        await using var command = new NpgsqlCommand("SELECT id FROM subjects WHERE id >= $1 AND id <= $2 AND id = ANY($3) FOR UPDATE SKIP LOCKED", connection, (NpgsqlTransaction)db.Database.CurrentTransaction!.GetDbTransaction());
+        command.Parameters.Add(new NpgsqlParameter { Value = range.First });
+        command.Parameters.Add(new NpgsqlParameter { Value = range.Last });
         command.Parameters.Add(new NpgsqlParameter { Value = subjects.ToArray() });
         var owned = new HashSet<Guid>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -412,7 +457,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
                 }
             }
 
-            yield return new Page(page, pseudonyms);
+            yield return new Page(page, pseudonyms, new SubjectRange(first, lastId));
             after = lastId;
         }
     }
