@@ -17,6 +17,21 @@ internal static class RetentionBench
 {
     private const int PerSubject = 20;
 
+    /// <summary>The repository's `charte` launcher: the first folder above the bench's own that holds it.</summary>
+    private static string Launcher()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var launcher = Path.Combine(dir.FullName, "charte");
+            if (File.Exists(launcher) && File.Exists(Path.Combine(dir.FullName, "Directory.Build.props")))
+            {
+                return launcher;
+            }
+        }
+
+        throw new InvalidOperationException($"no charte launcher above {AppContext.BaseDirectory}");
+    }
+
     public static async Task<string> RunAsync(string storeSetting, int records)
     {
         var store = StoreLocation.Parse(storeSetting);
@@ -40,12 +55,19 @@ internal static class RetentionBench
             Console.Error.WriteLine($"floor: {rows:N0} rows deleted in {floor.TotalSeconds:F1} s (rolled back)");
         }
 
-        // The sweep as an operator runs it: `charte retention run` in a process of its own, with the product's runtime
-        // settings (server GC), its peak resident memory (VmHWM) read from /proc while it runs. A throwaway master key
-        // comes in the environment (the seeded subjects have no data keys to unwrap).
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // The sweep as an operator runs it: the repository's `charte` launcher (built beforehand, outside the clock), so
+        // with the runtime settings it gives batch verbs, `charte retention run` in a process of its own, its peak
+        // resident memory (VmHWM) read from /proc while it runs. A throwaway master key comes in the environment (the
+        // seeded subjects have no data keys to unwrap).
+        var launcher = Launcher();
+        using (var build = Process.Start(new ProcessStartInfo(launcher, "--version") { RedirectStandardOutput = true, UseShellExecute = false })!)
+        {
+            await build.WaitForExitAsync();
+        }
+
+        var start = new ProcessStartInfo(launcher) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.Environment["CHARTE__KEYS__MASTER"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "charte.dll"), "retention", "run", "--store", storeSetting, "--charter", charterPath })
+        foreach (var argument in new[] { "retention", "run", "--store", storeSetting, "--charter", charterPath })
         {
             start.ArgumentList.Add(argument);
         }
