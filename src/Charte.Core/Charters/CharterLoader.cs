@@ -50,9 +50,10 @@ public static class CharterLoader
         Load(Encoding.UTF8.GetBytes(text), fileName, clock);
 
     /// <summary>Error for a file too large to be a charter, reported before reading it.</summary>
-    public static Diagnostic TooLarge(string fileName, long length) =>
+    /// <summary>The finding for a file over <see cref="MaxBytes"/>; <paramref name="atLeast"/> when reading stopped at the limit.</summary>
+    public static Diagnostic TooLarge(string fileName, long length, bool atLeast = false) =>
         new(Severity.Error, "file-too-large", fileName, SourcePosition.Start,
-            $"the file is {(length / 1024).ToString("N0", CultureInfo.InvariantCulture)} KiB; a charter is at most {MaxBytes / 1024 / 1024} MiB, so this is not a charter");
+            $"the file is {(atLeast ? "more than " : "")}{(length / 1024).ToString("N0", CultureInfo.InvariantCulture)} KiB; a charter is at most {MaxBytes / 1024 / 1024} MiB, so this is not a charter");
 
     private static string? Decode(ReadOnlySpan<byte> bytes, DiagnosticBag diagnostics)
     {

@@ -148,6 +148,20 @@ internal static class CharterCommands
         return CharteCommand.Success;
     }
 
+    /// <summary>The file's first <paramref name="limit"/> bytes, or all of them if it is shorter.</summary>
+    private static byte[] ReadAtMost(string path, int limit)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var copy = new MemoryStream();
+        var chunk = new byte[64 * 1024];
+        while (copy.Length < limit && stream.Read(chunk, 0, (int)Math.Min(chunk.Length, limit - copy.Length)) is var n and > 0)
+        {
+            copy.Write(chunk, 0, n);
+        }
+
+        return copy.ToArray();
+    }
+
     /// <summary>Reads and loads a charter, printing its findings. <paramref name="usage"/> is set when the file cannot be read at all.</summary>
     internal static CharterLoadResult? Load(FileInfo file, TimeProvider clock, TextWriter error, out bool usage)
     {
@@ -171,7 +185,7 @@ internal static class CharterCommands
             byte[] bytes;
             try
             {
-                bytes = File.ReadAllBytes(file.FullName);
+                bytes = ReadAtMost(file.FullName, CharterLoader.MaxBytes + 1);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -180,7 +194,10 @@ internal static class CharterCommands
                 return null;
             }
 
-            loaded = CharterLoader.Load(bytes, name, clock);
+            // A device or a pipe has no length to check beforehand: reading stops one byte past the limit.
+            loaded = bytes.Length > CharterLoader.MaxBytes
+                ? new CharterLoadResult(null, [CharterLoader.TooLarge(name, CharterLoader.MaxBytes, atLeast: true)])
+                : CharterLoader.Load(bytes, name, clock);
         }
 
         foreach (var diagnostic in loaded.Diagnostics)

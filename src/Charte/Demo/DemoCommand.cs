@@ -33,6 +33,12 @@ internal static class DemoCommand
                 return CharteCommand.Usage;
             }
 
+            if (ServeCommand.Invalid(ServeCommand.Urls(result, urls, StoreOptions.Configuration())) is { } badUrl)
+            {
+                error.WriteLine("charte: " + badUrl);
+                return CharteCommand.Usage;
+            }
+
             var dir = result.GetValue(folder)!;
             Directory.CreateDirectory(dir);
             var keyFile = Path.Combine(dir, "master.key");

@@ -27,6 +27,19 @@ internal static class ServeCommand
                 return CharteCommand.Findings;
             }
 
+            if (Invalid(Urls(result, urls, configuration)) is { } badUrl)
+            {
+                error.WriteLine("charte: " + badUrl);
+                return CharteCommand.Usage;
+            }
+
+            if (configuration["Charte:Ledger:TimestampUrl"] is { Length: > 0 } tsaSetting
+                && !(Uri.TryCreate(tsaSetting, UriKind.Absolute, out var tsaUri) && tsaUri.Scheme is "http" or "https"))
+            {
+                error.WriteLine($"charte: Charte:Ledger:TimestampUrl '{tsaSetting}' is not an http:// or https:// address of a timestamp authority");
+                return CharteCommand.Usage;
+            }
+
             ApiConcurrency concurrency;
             try
             {
@@ -67,6 +80,35 @@ internal static class ServeCommand
         Description = "Addresses to listen on (default http://127.0.0.1:5080)",
         AllowMultipleArgumentsPerToken = true,
     };
+
+    /// <summary>Why an address cannot be listened on, for the first such one; null when every one is valid.</summary>
+    public static string? Invalid(IReadOnlyList<string> urls)
+    {
+        foreach (var url in urls)
+        {
+            BindingAddress address;
+            try
+            {
+                address = BindingAddress.Parse(url);
+            }
+            catch (FormatException)
+            {
+                return $"--urls '{url}' is not an address to listen on, such as http://127.0.0.1:5080";
+            }
+
+            if (address.Scheme is not ("http" or "https"))
+            {
+                return $"--urls '{url}': the scheme is '{address.Scheme}'; use http:// or https://";
+            }
+
+            if (address.Port is < 0 or > 65535)
+            {
+                return $"--urls '{url}': the port {address.Port} is not between 0 and 65535";
+            }
+        }
+
+        return null;
+    }
 
     public static IReadOnlyList<string> Urls(ParseResult result, Option<string[]> option, IConfiguration configuration) =>
         result.GetValue(option) is { Length: > 0 } given ? [.. given.SelectMany(u => u.Split(';', StringSplitOptions.RemoveEmptyEntries))]

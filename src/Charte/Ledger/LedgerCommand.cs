@@ -111,7 +111,7 @@ internal static class LedgerCommand
                 {
                     if (!File.Exists(file))
                     {
-                        error.WriteLine($"charte: {file}: no such file");
+                        error.WriteLine($"charte: {file}: {(Directory.Exists(file) ? "is a directory; seal the files in it" : "no such file")}");
                         return CharteCommand.Usage;
                     }
 

@@ -221,6 +221,11 @@ internal static class RetentionCommand
         return rows;
     }
 
+    // Retention periods run to decades, not centuries: beyond these a date is a typo, and near year 0 or 10000 the
+    // calendar arithmetic would leave the range of dates .NET represents.
+    private static readonly DateOnly EarliestAsOf = new(1900, 1, 1);
+    private static readonly DateOnly LatestAsOf = new(9899, 12, 31);
+
     private static async Task<(RetentionEngine? Engine, DateTimeOffset AsOf)> ResolveAsync(StoreOptions store, ParseResult result, Option<string?> asOf, TimeProvider clock, CancellationToken cancellationToken)
     {
         var configuration = StoreOptions.Configuration();
@@ -231,6 +236,12 @@ internal static class RetentionCommand
             if (!DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
             {
                 error.WriteLine($"charte: --as-of '{text}' is not a date (YYYY-MM-DD)");
+                return (null, instant);
+            }
+
+            if (date < EarliestAsOf || date > LatestAsOf)
+            {
+                error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"charte: --as-of {text} is out of range: give a date from {EarliestAsOf:yyyy-MM-dd} to {LatestAsOf:yyyy-MM-dd}"));
                 return (null, instant);
             }
 

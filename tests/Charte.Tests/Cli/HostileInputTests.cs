@@ -1,0 +1,44 @@
+namespace Charte.Cli;
+
+/// <summary>Command lines a careless or hostile operator types: each gets one clear line and an exit code, never a crash.</summary>
+public sealed class HostileInputTests : CliTest
+{
+    [Fact]
+    public async Task AnEndlessCharterFile_IsRefusedAtTheSizeLimit_WithoutReadingItAll()
+    {
+        var (exit, _, error) = await RunAsync("check", "/dev/zero");
+
+        Assert.Equal(CharteCommand.Findings, exit);
+        Assert.Equal("/dev/zero:1:1: error[file-too-large]: the file is more than 2,048 KiB; a charter is at most 2 MiB, so this is not a charter", error.TrimEnd());
+    }
+
+    public static TheoryData<string, string> BadCommandLines() => new()
+    {
+        { "serve --urls notaurl", "charte: --urls 'notaurl' is not an address to listen on, such as http://127.0.0.1:5080" },
+        { "serve --urls ftp://127.0.0.1:21", "charte: --urls 'ftp://127.0.0.1:21': the scheme is 'ftp'; use http:// or https://" },
+        { "serve --urls http://127.0.0.1:99999", "charte: --urls 'http://127.0.0.1:99999': the port 99999 is not between 0 and 65535" },
+        { "demo --urls notaurl --dir {dir}/demo", "charte: --urls 'notaurl' is not an address to listen on, such as http://127.0.0.1:5080" },
+        { "retention plan --as-of 0001-01-01", "charte: --as-of 0001-01-01 is out of range: give a date from 1900-01-01 to 9899-12-31" },
+        { "retention run --as-of 9999-12-31", "charte: --as-of 9999-12-31 is out of range: give a date from 1900-01-01 to 9899-12-31" },
+        { "seal {dir}", "charte: {dir}: is a directory; seal the files in it" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadCommandLines))]
+    public async Task ABadValue_IsNamed_AndNothingStarts(string command, string message)
+    {
+        var store = Path.Combine(Folder, "store.db");
+        Assert.Equal(0, (await RunAsync("keys", "init", "--keys", Path.Combine(Folder, "master.key"))).Exit);
+        Assert.Equal(0, (await RunAsync("db", "migrate", "--store", "sqlite:" + store)).Exit);
+        var charter = Path.Combine(AppContext.BaseDirectory, "examples", "secufor.charte.yaml");
+        var args = command.Replace("{dir}", Folder, StringComparison.Ordinal).Split(' ');
+        string[] options = args[0] == "demo" ? [] : ["--store", "sqlite:" + store, "--keys", Path.Combine(Folder, "master.key"), .. args[0] == "seal" ? Array.Empty<string>() : ["--charter", charter]];
+
+        var (exit, output, error) = await RunAsync([.. args, .. options]);
+
+        Assert.Equal(CharteCommand.Usage, exit);
+        Assert.Equal(message.Replace("{dir}", Folder, StringComparison.Ordinal), error.TrimEnd());
+        Assert.DoesNotContain("Charte demo", output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(Folder, "demo")), "the demo must not prepare anything before its options are checked");
+    }
+}
