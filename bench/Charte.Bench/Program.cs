@@ -18,6 +18,13 @@ if (args is ["ledger", var ledgerStore, var count])
     return;
 }
 
+// "ledger-verify STORE LOGKEY TRUST": the verification half of "ledger", run by it in a process of its own.
+if (args is ["ledger-verify", var ledgerVerifyStore, var logKey, var trustPem])
+{
+    Console.WriteLine(await LedgerBench.VerifyAsync(ledgerVerifyStore, Convert.FromBase64String(logKey), trustPem));
+    return;
+}
+
 // "verify STORE": the verifier alone over an existing ledger, five times (for profiling; signatures will not match).
 if (args is ["verify", var verifyStore])
 {
