@@ -8,12 +8,13 @@ using Charte.Storage;
 
 namespace Charte.Cli;
 
-/// <summary>The <c>charte</c> executable's verbs. Exit codes: 0 success, 1 findings or errors, 2 usage.</summary>
+/// <summary>The <c>charte</c> executable's verbs. Exit codes: 0 success, 1 findings or errors, 2 usage, 130 interrupted.</summary>
 public static class CharteCommand
 {
     public const int Success = 0;
     public const int Findings = 1;
     public const int Usage = 2;
+    public const int Interrupted = 130;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, TimeProvider clock)
     {
@@ -48,7 +49,13 @@ public static class CharteCommand
         {
             return await parsed.InvokeAsync(configuration);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C or SIGTERM while a verb was still working: its transactions roll back, nothing is half-written.
+            error.WriteLine("charte: interrupted");
+            return Interrupted;
+        }
+        catch (Exception e)
         {
             // A failure no verb foresaw: one line that says what failed, never a stack trace (it may quote data);
             // CHARTE_DEBUG=1 prints the trace for a bug report.
