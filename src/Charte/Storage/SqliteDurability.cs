@@ -19,10 +19,11 @@ public sealed class SqliteDurability : DbConnectionInterceptor
     // Pooled connections reopen the same native handle: the pragmas run once per handle, not once per request.
     private readonly ConditionalWeakTable<object, object> _prepared = [];
 
-    // A read-only connection (EF Core opens one to ask whether a database exists) can set none of them, and needs none.
+    // A read-only connection (EF Core opens one to ask whether a database exists) can set none of them, and needs none;
+    // its mode is read once, at the handle's first open, not on every reopen from the pool.
     private bool FirstOpen(DbConnection connection) =>
         connection is not SqliteConnection { Handle: { } handle } sqlite
-            || (new SqliteConnectionStringBuilder(sqlite.ConnectionString).Mode != SqliteOpenMode.ReadOnly && _prepared.TryAdd(handle, handle));
+            || (_prepared.TryAdd(handle, handle) && new SqliteConnectionStringBuilder(sqlite.ConnectionString).Mode != SqliteOpenMode.ReadOnly);
 
     /// <summary>Applies the pragmas to a connection opened outside EF Core (the plain-SQL paths), once per native handle.</summary>
     public async Task PrepareAsync(DbConnection connection, CancellationToken cancellationToken)
