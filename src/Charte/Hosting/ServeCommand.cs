@@ -33,10 +33,10 @@ internal static class ServeCommand
                 return CharteCommand.Usage;
             }
 
-            if (configuration["Charte:Ledger:TimestampUrl"] is { Length: > 0 } tsaSetting
-                && !(Uri.TryCreate(tsaSetting, UriKind.Absolute, out var tsaUri) && tsaUri.Scheme is "http" or "https"))
+            var (timestampUrl, badTimestampUrl) = TimestampUrl(configuration);
+            if (badTimestampUrl is not null)
             {
-                error.WriteLine($"charte: Charte:Ledger:TimestampUrl '{tsaSetting}' is not an http:// or https:// address of a timestamp authority");
+                error.WriteLine("charte: " + badTimestampUrl);
                 return CharteCommand.Usage;
             }
 
@@ -63,7 +63,7 @@ internal static class ServeCommand
                 Keys = keys!,
                 Signing = signing!,
                 CharterSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(store.CharterPath(result, configuration), cancellationToken))),
-                TimestampUrl = configuration["Charte:Ledger:TimestampUrl"] is { Length: > 0 } tsa ? new Uri(tsa) : null,
+                TimestampUrl = timestampUrl,
                 Urls = Urls(result, urls, configuration),
                 Clock = clock,
                 JsonLogs = !result.GetValue(textLogs),
@@ -80,6 +80,12 @@ internal static class ServeCommand
         Description = "Addresses to listen on (default http://127.0.0.1:5080)",
         AllowMultipleArgumentsPerToken = true,
     };
+
+    /// <summary>The external timestamp authority (<c>Charte:Ledger:TimestampUrl</c>), none for the built-in one, or why the setting is wrong.</summary>
+    private static (Uri? Url, string? Problem) TimestampUrl(IConfiguration configuration) =>
+        configuration["Charte:Ledger:TimestampUrl"] is not { Length: > 0 } setting ? (null, null)
+        : Uri.TryCreate(setting, UriKind.Absolute, out var url) && url.Scheme is "http" or "https" ? (url, null)
+        : (null, $"Charte:Ledger:TimestampUrl '{setting}' is not an http:// or https:// address of a timestamp authority");
 
     /// <summary>Why an address cannot be listened on, for the first such one; null when every one is valid.</summary>
     public static string? Invalid(IReadOnlyList<string> urls)
