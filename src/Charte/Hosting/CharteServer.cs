@@ -98,6 +98,10 @@ public static class CharteServer
         services.AddHostedService(sp => sp.GetRequiredService<JournalWriter>());
         services.Configure<VaultOptions>(builder.Configuration.GetSection("Charte:Vault"));
         services.AddProblemDetails();
+
+        // A query or route value that does not parse reaches AnswerUnhandled in every environment (by default only in
+        // Development; elsewhere it was a bare 400 that named nothing), which says which parameter and what it expects.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         var concurrency = settings.Concurrency ?? ApiConcurrency.From(settings.Store.Provider, builder.Configuration);
         concurrency.AddTo(services);
         services.AddOpenApi();
@@ -105,7 +109,14 @@ public static class CharteServer
         customise?.Invoke(builder);
 
         var app = builder.Build();
-        app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = AnswerUnhandled, StatusCodeSelector = _ => 500 });
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            ExceptionHandler = AnswerUnhandled,
+            StatusCodeSelector = _ => 500,
+
+            // The client's mistakes and departures are answered, not logged as server errors with a stack trace.
+            SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException or OperationCanceledException,
+        });
         app.UseStatusCodePages(AnswerStatus);
         concurrency.UseIn(app);
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/api/v1", StringComparison.Ordinal), api => api.UseMiddleware<ApiKeyMiddleware>());
@@ -160,6 +171,7 @@ public static class CharteServer
         var (status, name, title, detail) = error switch
         {
             BadHttpRequestException bad when bad.StatusCode == 413 => (413, "body-too-large", "The body is too large", "the request body exceeds the server's limit"),
+            BadHttpRequestException bad when RequestParameters.Describe(bad.Message) is { } parameter => (400, "invalid-parameter", "A parameter is not valid", parameter),
             BadHttpRequestException bad => (bad.StatusCode, "invalid-request", "The request is not valid", "the request could not be read"),
             KeyFileException => (503, "keys-unavailable", "Keys unavailable", "a master key needed for this data is missing from the key file"),
             OperationCanceledException => (499, "request-aborted", "The request was aborted", "the client went away"),

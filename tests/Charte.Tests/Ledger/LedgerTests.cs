@@ -18,6 +18,23 @@ public abstract class LedgerTests(StoreKind kind)
 
     private static byte[] LogKey => TestHost.Signing.LogPublicKey.Export(KeyBlobFormat.RawPublicKey);
 
+    [Theory]
+    [InlineData("/api/v1/ledger/entries/1/proof?size=abc", "size")]
+    [InlineData("/api/v1/ledger/entries/1/proof?size=99999999999999999999", "size")]
+    [InlineData("/api/v1/ledger/consistency?from=first&to=2", "from")]
+    [InlineData("/api/v1/ledger/consistency?from=1&to=1.5", "to")]
+    public async Task AQueryValueThatDoesNotParse_IsNamed_WithoutEchoingIt(string url, string parameter)
+    {
+        await using var host = await TestHost.StartAsync(kind);
+        var app = await host.ClientAsync(Customers);
+
+        var response = await app.GetAsync(url);
+
+        await VaultApiTests.AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid-parameter", url);
+        var detail = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString();
+        Assert.Equal($"the parameter '{parameter}' must be a whole number", detail);
+    }
+
     [Fact]
     public async Task EveryWriteAndRead_IsInTheLedger_WithAnInclusionProofThatVerifiesAgainstTheSignedCheckpoint()
     {
