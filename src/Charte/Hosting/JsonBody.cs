@@ -25,25 +25,52 @@ public static class JsonBody
             return (null, TooLarge());
         }
 
+        byte[] body;
         try
         {
-            using var limited = new LimitedStream(request.Body, MaxBytes);
-            var value = await JsonSerializer.DeserializeAsync(limited, type, cancellationToken);
+            body = await ReadAllAsync(request, MaxBytes, cancellationToken);
+        }
+        catch (LimitedStream.TooLargeException)
+        {
+            return (null, TooLarge());
+        }
+
+        if (Utf8Text.FirstInvalid(body) is { } invalid)
+        {
+            return (null, Malformed($"the body is not UTF-8 text: the byte at {Utf8Text.Position(body, invalid)} starts no UTF-8 character"));
+        }
+
+        try
+        {
+            var value = JsonSerializer.Deserialize(Utf8Text.WithoutByteOrderMark(body), type);
             return value is null
                 ? (null, Problems.BadRequest("the body is JSON null; an object is expected"))
                 : (value, null);
         }
         catch (JsonException e)
         {
-            var where = e.LineNumber is { } line ? $" at line {line + 1}, column {e.BytePositionInLine + 1}" : "";
-            var path = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "" : $" (field {e.Path})";
-            return (null, Problems.Of(StatusCodes.Status400BadRequest, "malformed-json", "The body is not valid JSON for this request", $"{Explain(e)}{where}{path}"));
-        }
-        catch (LimitedStream.TooLargeException)
-        {
-            return (null, TooLarge());
+            return (null, Malformed(Describe(e)));
         }
     }
+
+    /// <summary>What is wrong with a JSON text, in JSON's words, where it is, and in which field.</summary>
+    internal static string Describe(JsonException e, bool lines = true)
+    {
+        var where = e.LineNumber is not { } line ? "" : lines ? $" at line {line + 1}, column {e.BytePositionInLine + 1}" : $" at column {e.BytePositionInLine + 1}";
+        var path = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "" : $" (field {e.Path})";
+        return $"{Explain(e)}{where}{path}";
+    }
+
+    /// <summary>The whole body, at most <paramref name="limit"/> bytes, whatever Content-Length claims (or if it is absent).</summary>
+    internal static async Task<byte[]> ReadAllAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream(request.ContentLength is { } length and > 0 && length <= limit ? (int)length : 0);
+        await new LimitedStream(request.Body, limit).CopyToAsync(buffer, cancellationToken);
+        return buffer.Length == buffer.Capacity ? buffer.GetBuffer() : buffer.ToArray();
+    }
+
+    private static ProblemHttpResult Malformed(string detail) =>
+        Problems.Of(StatusCodes.Status400BadRequest, "malformed-json", "The body is not valid JSON for this request", detail);
 
     private static ProblemHttpResult TooLarge() =>
         Problems.Of(StatusCodes.Status413PayloadTooLarge, "body-too-large", "The body is too large", $"a JSON body may be at most {MaxBytes / 1024} KiB; send large data as documents");

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.IO.Pipelines;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Charte.Applications;
@@ -70,68 +72,106 @@ public static class ImportApi
         var people = new List<Person>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var now = clock.GetUtcNow();
-        using (var reader = new StreamReader(new JsonBody.LimitedStream(request.Body, MaxBytes)))
+        // The body is read as bytes, line by line: each line is checked to be UTF-8 before it is parsed (a file saved as
+        // Latin-1 is refused at its first such line rather than imported with its accents turned into U+FFFD).
+        var body = PipeReader.Create(new JsonBody.LimitedStream(request.Body, MaxBytes));
+        var number = 0;
+        try
         {
-            var number = 0;
+            while (true)
+            {
+                var read = await body.ReadAsync(cancellationToken);
+                var buffer = read.Buffer;
+                while (buffer.PositionOf((byte)'\n') is { } end)
+                {
+                    if (Accept(buffer.Slice(0, end), ++number) is { } refused)
+                    {
+                        return refused;
+                    }
+
+                    buffer = buffer.Slice(buffer.GetPosition(1, end));
+                }
+
+                if (read.IsCompleted)
+                {
+                    if (!buffer.IsEmpty && Accept(buffer, ++number) is { } refused)
+                    {
+                        return refused;
+                    }
+
+                    break;
+                }
+
+                body.AdvanceTo(buffer.Start, buffer.End);
+            }
+        }
+        catch (JsonBody.LimitedStream.TooLargeException)
+        {
+            return TooLarge();
+        }
+        finally
+        {
+            await body.CompleteAsync();
+        }
+
+        ProblemHttpResult? Accept(ReadOnlySequence<byte> bytes, int number)
+        {
+            var text = bytes.IsSingleSegment ? bytes.FirstSpan : bytes.ToArray();
+            text = number == 1 ? Utf8Text.WithoutByteOrderMark(text) : text;
+            if (text.Trim(" \t\r"u8).IsEmpty)
+            {
+                return null;
+            }
+
+            if (people.Count == MaxLines)
+            {
+                return Problems.Invalid("too-many-lines", $"an import holds at most {MaxLines:N0} people; split the file");
+            }
+
+            if (Utf8Text.FirstInvalid(text) is { } invalid)
+            {
+                return Line(number, "malformed-json", $"not UTF-8 text: the byte at column {invalid + 1} starts no UTF-8 character (an import is UTF-8)");
+            }
+
+            ImportLine? line;
             try
             {
-                while (await reader.ReadLineAsync(cancellationToken) is { } text)
-                {
-                    number++;
-                    if (string.IsNullOrWhiteSpace(text))
-                    {
-                        continue;
-                    }
-
-                    if (people.Count == MaxLines)
-                    {
-                        return Problems.Invalid("too-many-lines", $"an import holds at most {MaxLines:N0} people; split the file");
-                    }
-
-                    ImportLine? line;
-                    try
-                    {
-                        line = JsonSerializer.Deserialize(text, VaultJson.Default.ImportLine);
-                    }
-                    catch (JsonException e)
-                    {
-                        return Line(number, "malformed-json", $"not valid JSON for an import line: {e.Message.Split(" Path:")[0]}");
-                    }
-
-                    if (line is null)
-                    {
-                        return Line(number, "malformed-json", "the line is JSON null; an object is expected");
-                    }
-
-                    if (Check(line, caller, charter, clock) is { } problem)
-                    {
-                        return Line(number, problem.ProblemDetails.Type, problem.ProblemDetails.Detail, problem.StatusCode);
-                    }
-
-                    var indexes = new List<SubjectIdentifier>();
-                    foreach (var (kind, value) in line.Identifiers ?? [])
-                    {
-                        if (!Identifiers.TryNormalise(kind, value, out var normalised, out var error))
-                        {
-                            return Line(number, "invalid-identifier", error);
-                        }
-
-                        var index = new SubjectIdentifier { Kind = kind, BlindIndex = Identifiers.BlindIndex(keys.Masters, kind, normalised) };
-                        if (!seen.Add(Convert.ToHexString(index.BlindIndex)))
-                        {
-                            return Line(number, "duplicate-identifier", $"the {kind} of this line is also on an earlier line: one line per person");
-                        }
-
-                        indexes.Add(index);
-                    }
-
-                    people.Add(new Person(Guid.CreateVersion7(now), line, indexes));
-                }
+                line = JsonSerializer.Deserialize(text, VaultJson.Default.ImportLine);
             }
-            catch (JsonBody.LimitedStream.TooLargeException)
+            catch (JsonException e)
             {
-                return TooLarge();
+                return Line(number, "malformed-json", $"not valid JSON for an import line: {JsonBody.Describe(e, lines: false)}");
             }
+
+            if (line is null)
+            {
+                return Line(number, "malformed-json", "the line is JSON null; an object is expected");
+            }
+
+            if (Check(line, caller, charter, clock) is { } problem)
+            {
+                return Line(number, problem.ProblemDetails.Type, problem.ProblemDetails.Detail, problem.StatusCode);
+            }
+
+            var indexes = new List<SubjectIdentifier>();
+            foreach (var (kind, value) in line.Identifiers ?? [])
+            {
+                if (!Identifiers.TryNormalise(kind, value, out var normalised, out var error))
+                {
+                    return Line(number, "invalid-identifier", error);
+                }
+
+                var index = new SubjectIdentifier { Kind = kind, BlindIndex = Identifiers.BlindIndex(keys.Masters, kind, normalised) };
+                if (!seen.Add(Convert.ToHexString(index.BlindIndex)))
+                {
+                    return Line(number, "duplicate-identifier", $"the {kind} of this line is also on an earlier line: one line per person");
+                }
+
+                indexes.Add(index);
+            }
+
+            people.Add(new Person(Guid.CreateVersion7(now), line, indexes));
+            return null;
         }
 
         if (people.Count == 0)

@@ -328,6 +328,30 @@ public abstract class VaultApiTests(StoreKind kind)
     }
 
     [Fact]
+    public async Task Import_OfAFileSavedAsLatin1_IsRefusedAtItsFirstSuchLine_AndAUtf8FileWithAByteOrderMarkIsImported()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+        var before = await CountsAsync(host);
+        string Line(string email, string name) =>
+            $"{{\"identifiers\":{{\"email\":\"{email}\"}},\"purpose\":\"customer_management\",\"records\":[{{\"category\":\"identity.name\",\"value\":\"{name}\"}}]}}\n";
+        var latin1 = Encoding.UTF8.GetBytes(Line("first@demo.invalid", "Anne")).Concat(Encoding.Latin1.GetBytes(Line("second@demo.invalid", "José García"))).ToArray();
+
+        var refused = await app.PostAsync("/api/v1/import", new ByteArrayContent(latin1) { Headers = { ContentType = new("application/x-ndjson") } });
+        var withMark = await app.PostAsync("/api/v1/import", new ByteArrayContent([.. Encoding.UTF8.Preamble, .. Encoding.UTF8.GetBytes(Line("third@demo.invalid", "José García"))]) { Headers = { ContentType = new("application/x-ndjson") } });
+
+        await AssertProblemAsync(refused, HttpStatusCode.UnprocessableEntity, "malformed-json");
+        var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(2, problem.GetProperty("line").GetInt32());
+        Assert.Equal("line 2: not UTF-8 text: the byte at column 131 starts no UTF-8 character (an import is UTF-8)", problem.GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.Created, withMark.StatusCode);
+        var id = (await withMark.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("ids")[0].GetGuid();
+        var read = await ReadAsync(app, id, Customers);
+        Assert.Contains("José García", read.GetRawText().Replace("\\u00E9", "é", StringComparison.Ordinal).Replace("\\u00ED", "í", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Equal(before.Subjects + 1, (await CountsAsync(host)).Subjects);
+    }
+
+    [Fact]
     public async Task Import_OfNothing_OrNotNdjson_IsAClearProblem()
     {
         await using var host = await TestHost.StartAsync(Kind);
@@ -418,6 +442,9 @@ public abstract class VaultApiTests(StoreKind kind)
         { "unknown subject category", "POST", "/../../subjects", "{\"category\": \"martian\"}", 422, "unknown-subject-category" },
         { "not JSON", "POST", "/../../subjects", "text:hello", 415, "unsupported-media-type" },
         { "document as JSON", "POST", "/documents", "{}", 415, "unsupported-media-type" },
+        { "value not UTF-8", "PUT", "/records", "latin1:{\"purpose\": \"customer_management\", \"records\": [{\"category\": \"contact.email\", \"value\": \"josé@demo.invalid\"}]}", 400, "malformed-json" },
+        { "field not UTF-8", "POST", "/../../subjects", "latin1:{\"category\": \"customér\"}", 400, "malformed-json" },
+        { "multipart without a boundary", "POST", "/documents", "multipart:abc", 400, "invalid-request" },
     };
 
     [Theory]
@@ -556,6 +583,8 @@ public abstract class VaultApiTests(StoreKind kind)
         ['@', .. var size] => new StringContent("{\"purpose\": \"" + new string('x', int.Parse(size, System.Globalization.CultureInfo.InvariantCulture)) + "\"}", Encoding.UTF8, "application/json"),
         ['#', .. var size] => new StringContent("{\"purpose\": \"customer_management\", \"records\": [{\"category\": \"contact.email\", \"value\": \"" + new string('x', int.Parse(size, System.Globalization.CultureInfo.InvariantCulture)) + "\"}]}", Encoding.UTF8, "application/json"),
         ['t', 'e', 'x', 't', ':', .. var text] => new StringContent(text, Encoding.UTF8, "text/plain"),
+        ['l', 'a', 't', 'i', 'n', '1', ':', .. var text] => new ByteArrayContent(Encoding.Latin1.GetBytes(text)) { Headers = { ContentType = new("application/json") } },
+        ['m', 'u', 'l', 't', 'i', 'p', 'a', 'r', 't', ':', .. var text] => new ByteArrayContent(Encoding.UTF8.GetBytes(text)) { Headers = { ContentType = new("multipart/form-data") } },
         _ => new StringContent(body, Encoding.UTF8, "application/json"),
     };
 
