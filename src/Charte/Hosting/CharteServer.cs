@@ -118,6 +118,7 @@ public static class CharteServer
             SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException or OperationCanceledException,
         });
         app.UseStatusCodePages(AnswerStatus);
+        app.Use(SecureHeaders);
         concurrency.UseIn(app);
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/api/v1", StringComparison.Ordinal), api => api.UseMiddleware<ApiKeyMiddleware>());
 
@@ -162,6 +163,28 @@ public static class CharteServer
         {
             return Problems.Of(503, "not-ready", "Not ready", "the store is unreachable");
         }
+    }
+
+    /// <summary>
+    /// Every answer says its content type is not to be guessed; an API answer, which may hold personal data, is not to
+    /// be kept by any cache (browser or proxy) on its way.
+    /// </summary>
+    private static Task SecureHeaders(HttpContext context, RequestDelegate next)
+    {
+        // Set as the answer starts, so that they survive the exception handler's clearing of the response.
+        context.Response.OnStarting(static state =>
+        {
+            var http = (HttpContext)state;
+            var headers = http.Response.Headers;
+            headers.XContentTypeOptions = "nosniff";
+            if (http.Request.Path.StartsWithSegments("/api/v1", StringComparison.Ordinal) && !headers.ContainsKey("Cache-Control"))
+            {
+                headers.CacheControl = "no-store";
+            }
+
+            return Task.CompletedTask;
+        }, context);
+        return next(context);
     }
 
     /// <summary>No stack trace, no exception message (it may hold data): a problem with the trace id to find the log line.</summary>

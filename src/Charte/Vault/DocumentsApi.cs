@@ -160,6 +160,9 @@ public static partial class DocumentsApi
         await journal.AppendAsync(VaultApi.Entry(clock, caller, "document.read", subject!.Pseudonym, purpose, "ok", $"document {document:N}; category {meta.Category}"), cancellationToken);
         response.Headers["Repr-Digest"] = $"sha-256=:{Convert.ToBase64String(SHA256.HashData(content))}:";
         response.Headers.CacheControl = "no-store";
+
+        // The media type is the uploader's word: a browser that opens the file anyway runs none of it.
+        response.Headers.ContentSecurityPolicy = "default-src 'none'; sandbox";
         return TypedResults.File(content, meta.MediaType, name);
     }
 

@@ -197,8 +197,31 @@ public abstract class VaultApiTests(StoreKind kind)
         Assert.Equal(content, await first.Content.ReadAsByteArrayAsync());
         Assert.Equal($"sha-256=:{Convert.ToBase64String(SHA256.HashData(content))}:", first.Headers.GetValues("Repr-Digest").Single());
         Assert.Equal("contrat-jeanne-martin.pdf", first.Content.Headers.ContentDisposition?.FileNameStar ?? first.Content.Headers.ContentDisposition?.FileName);
+        Assert.Equal("attachment", first.Content.Headers.ContentDisposition?.DispositionType);
+        Assert.Equal("default-src 'none'; sandbox", first.Headers.GetValues("Content-Security-Policy").Single());
+        Assert.Equal("nosniff", first.Headers.GetValues("X-Content-Type-Options").Single());
         await AssertProblemAsync(second, HttpStatusCode.Conflict, "integrity-failure");
         Assert.Contains(await JournalAsync(host), j => j.Action == "document.read" && j.Outcome == "failed:integrity");
+    }
+
+    [Fact]
+    public async Task PersonalData_IsAnsweredNotToBeCached_AndNotToBeSniffed_ProblemsToo()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+        var subject = await CreateSubjectAsync(app);
+
+        var data = await app.GetAsync($"/api/v1/subjects/{subject}/data?purpose={Customers}");
+        var problem = await app.GetAsync($"/api/v1/subjects/{subject}/data?purpose=telepathy");
+        var health = await app.GetAsync("/healthz");
+
+        foreach (var response in new[] { data, problem })
+        {
+            Assert.True(response.Headers.CacheControl?.NoStore, $"{(int)response.StatusCode}: Cache-Control {response.Headers.CacheControl}");
+            Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+        }
+
+        Assert.Equal("nosniff", health.Headers.GetValues("X-Content-Type-Options").Single());
     }
 
     [Fact]
