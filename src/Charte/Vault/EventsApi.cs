@@ -88,6 +88,21 @@ public static class EventsApi
             return missing;
         }
 
+        if (body!.Restricted is null && body.Objected is null && body.Consent is null)
+        {
+            return Problems.Invalid("nothing-to-change", "send at least one of restricted, objected, consent");
+        }
+
+        // Two first changes of the same subject and purpose at once both find no state and both add one: the second
+        // commit fails on the unique key, and is made again over the state the first one created.
+        return await VaultApi.RetryOnConflictAsync(db,
+            async () => await ApplyStatusAsync(db, clock, caller, subject!, purpose, body, cancellationToken),
+            "other changes of this purpose's status happened at the same moment; retry the request");
+    }
+
+    private static async Task<Ok<PurposeStatusOutput>> ApplyStatusAsync(CharteDb db, TimeProvider clock, Caller caller, Subject subject, string purpose, SetPurposeStatus body, CancellationToken cancellationToken)
+    {
+        var id = subject.Id;
         var now = clock.GetUtcNow().UtcDateTime;
         var state = await db.PurposeStates.FirstOrDefaultAsync(p => p.SubjectId == id && p.Purpose == purpose, cancellationToken);
         if (state is null)
@@ -124,13 +139,8 @@ public static class EventsApi
             changes.Add(consent ? "consent given" : "consent withdrawn");
         }
 
-        if (changes.Count == 0)
-        {
-            return Problems.Invalid("nothing-to-change", "send at least one of restricted, objected, consent");
-        }
-
         state.UpdatedAt = now;
-        var entry = VaultApi.Entry(clock, caller, "purpose.status", subject!.Pseudonym, purpose, "ok", string.Join("; ", changes));
+        var entry = VaultApi.Entry(clock, caller, "purpose.status", subject.Pseudonym, purpose, "ok", string.Join("; ", changes));
         db.Journal.Add(entry);
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Ok(new PurposeStatusOutput(purpose, state.Restricted, state.Objected, state.ConsentGiven, entry.Id));

@@ -43,6 +43,15 @@ public static class RecordsApi
             return shredded;
         }
 
+        // Two first writes of a category at once both insert it: the second commit fails on the unique key, and is made
+        // again as an update of the record the first one created.
+        return await VaultApi.RetryOnConflictAsync(db,
+            async () => await StoreAsync(db, key!, view!.Subject!.Pseudonym, id, body, caller, clock, cancellationToken),
+            "other writes of the same categories happened at the same moment; retry the request");
+    }
+
+    private static async Task<Ok<RecordsWritten>> StoreAsync(CharteDb db, SubjectDataKey key, string pseudonym, Guid id, WriteRecords body, Caller caller, TimeProvider clock, CancellationToken cancellationToken)
+    {
         var categories = body.Records.Select(r => r.Category).ToList();
         var existing = await db.Records.Where(r => r.SubjectId == id && r.Purpose == body.Purpose && categories.Contains(r.Category))
             .ToDictionaryAsync(r => r.Category, StringComparer.Ordinal, cancellationToken);
@@ -54,7 +63,7 @@ public static class RecordsApi
             var source = input.Source ?? "provided";
             if (existing.TryGetValue(input.Category, out var record))
             {
-                record.Value = key!.SealRecord(record.Id, value);
+                record.Value = key.SealRecord(record.Id, value);
                 record.KeyVersion = key.Version;
                 record.Source = source;
                 record.UpdatedAt = now.UtcDateTime;
@@ -69,7 +78,7 @@ public static class RecordsApi
                 SubjectId = id,
                 Purpose = body.Purpose,
                 Category = input.Category,
-                Value = key!.SealRecord(recordId, value),
+                Value = key.SealRecord(recordId, value),
                 KeyVersion = key.Version,
                 Source = source,
                 CollectedAt = (input.CollectedAt ?? now).UtcDateTime,
@@ -78,18 +87,10 @@ public static class RecordsApi
             written.Add(new RecordWritten(recordId, input.Category, true));
         }
 
-        var entry = VaultApi.Entry(clock, caller, "record.write", view!.Subject!.Pseudonym, body.Purpose, "ok",
+        var entry = VaultApi.Entry(clock, caller, "record.write", pseudonym, body.Purpose, "ok",
             $"{written.Count} records: {string.Join(", ", categories.Order(StringComparer.Ordinal))}");
         db.Journal.Add(entry);
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException)
-        {
-            return Problems.Of(StatusCodes.Status409Conflict, "concurrent-write", "Another request changed this subject", "another write of the same categories happened at the same moment; retry the request");
-        }
-
+        await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Ok(new RecordsWritten(written.Count, written, entry.Id));
     }
 

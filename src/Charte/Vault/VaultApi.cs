@@ -95,6 +95,30 @@ public static class VaultApi
     };
 
     /// <summary>The subject, or the problem to answer: 404 when unknown, 410 when its key was destroyed.</summary>
+    /// <summary>
+    /// Makes a write again, from a clean change tracker, when its commit fails on a constraint another request's commit
+    /// made true in the meantime (a row both inserted); after three attempts the caller is told to retry.
+    /// </summary>
+    internal static async Task<Results<TResult, ProblemHttpResult>> RetryOnConflictAsync<TResult>(CharteDb db, Func<Task<TResult>> write, string conflict)
+        where TResult : IResult
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await write();
+            }
+            catch (DbUpdateException) when (attempt < 3)
+            {
+                db.ChangeTracker.Clear();
+            }
+            catch (DbUpdateException)
+            {
+                return Problems.Of(StatusCodes.Status409Conflict, "concurrent-write", "Another request changed this subject", conflict);
+            }
+        }
+    }
+
     internal static async Task<(Subject? Subject, ProblemHttpResult? Problem)> SubjectAsync(CharteDb db, Guid id, CancellationToken cancellationToken)
     {
         var subject = await db.Subjects.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, cancellationToken);

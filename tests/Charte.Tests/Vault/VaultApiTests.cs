@@ -121,6 +121,27 @@ public abstract class VaultApiTests(StoreKind kind)
     }
 
     [Fact]
+    public async Task ConcurrentFirstWrites_OfOneRecordAndOnePurposeStatus_AllSucceed_AndLeaveOneRowEach()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+        var subject = await CreateSubjectAsync(app);
+
+        var writes = Enumerable.Range(0, 24).Select(i => app.PutAsJsonAsync($"/api/v1/subjects/{subject}/records", Records(Customers, ("contact.email", $"v{i}@demo.invalid"))));
+        var statuses = Enumerable.Range(0, 24).Select(i => app.PutAsJsonAsync($"/api/v1/subjects/{subject}/purposes/{Customers}", new { restricted = false }));
+        var responses = await Task.WhenAll(writes.Concat(statuses));
+
+        foreach (var response in responses)
+        {
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        }
+
+        await using var db = await CharteDb.Factory(host.Store).CreateDbContextAsync();
+        Assert.Equal(1, await db.Records.CountAsync(r => r.SubjectId == subject && r.Category == "contact.email"));
+        Assert.Equal(1, await db.PurposeStates.CountAsync(p => p.SubjectId == subject && p.Purpose == Customers));
+    }
+
+    [Fact]
     public async Task Write_Twice_UpdatesTheRecord_AndKeepsWhenItWasCollected()
     {
         await using var host = await TestHost.StartAsync(Kind);
