@@ -74,33 +74,36 @@ public static partial class DocumentsApi
             await stream.ReadExactlyAsync(content, cancellationToken);
         }
 
-        var now = clock.GetUtcNow();
-        var documentId = Guid.CreateVersion7(now);
-        var stored = key!.SealDocument(documentId, content);
-        var storedHash = SHA256.HashData(stored);
-        var name = Path.GetFileName(file.FileName ?? "") is { Length: > 0 and <= 255 } n ? n : "document";
-        var document = new Document
+        return await VaultApi.WriteSubjectAsync(db, id, async () =>
         {
-            Id = documentId,
-            SubjectId = id,
-            Purpose = purpose,
-            Category = category,
-            Name = key.SealName(documentId, name),
-            MediaType = string.IsNullOrWhiteSpace(file.ContentType) || file.ContentType.Length > 128 ? "application/octet-stream" : file.ContentType,
-            Size = content.Length,
-            Sha256 = storedHash,
-            ContentHmac = key.Commitment(content),
-            KeyVersion = key.Version,
-            Source = source,
-            CollectedAt = now.UtcDateTime,
-        };
-        db.Documents.Add(document);
-        db.DocumentContents.Add(new DocumentContent { DocumentId = documentId, Content = stored });
-        var entry = VaultApi.Entry(clock, caller, "document.write", view!.Subject!.Pseudonym, purpose, "ok", $"category {category}; {content.Length} bytes; stored sha256 {Convert.ToHexStringLower(storedHash)}");
-        db.Journal.Add(entry);
-        await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Created($"/api/v1/subjects/{id}/documents/{documentId}",
-            new DocumentStored(documentId, category, content.Length, Convert.ToHexStringLower(SHA256.HashData(content)), Convert.ToHexStringLower(storedHash), entry.Id));
+            var now = clock.GetUtcNow();
+            var documentId = Guid.CreateVersion7(now);
+            var stored = key!.SealDocument(documentId, content);
+            var storedHash = SHA256.HashData(stored);
+            var name = Path.GetFileName(file.FileName ?? "") is { Length: > 0 and <= 255 } n ? n : "document";
+            var document = new Document
+            {
+                Id = documentId,
+                SubjectId = id,
+                Purpose = purpose,
+                Category = category,
+                Name = key.SealName(documentId, name),
+                MediaType = string.IsNullOrWhiteSpace(file.ContentType) || file.ContentType.Length > 128 ? "application/octet-stream" : file.ContentType,
+                Size = content.Length,
+                Sha256 = storedHash,
+                ContentHmac = key.Commitment(content),
+                KeyVersion = key.Version,
+                Source = source,
+                CollectedAt = now.UtcDateTime,
+            };
+            db.Documents.Add(document);
+            db.DocumentContents.Add(new DocumentContent { DocumentId = documentId, Content = stored });
+            var entry = VaultApi.Entry(clock, caller, "document.write", view!.Subject!.Pseudonym, purpose, "ok", $"category {category}; {content.Length} bytes; stored sha256 {Convert.ToHexStringLower(storedHash)}");
+            db.Journal.Add(entry);
+            await db.SaveChangesAsync(cancellationToken);
+            return TypedResults.Created($"/api/v1/subjects/{id}/documents/{documentId}",
+                new DocumentStored(documentId, category, content.Length, Convert.ToHexStringLower(SHA256.HashData(content)), Convert.ToHexStringLower(storedHash), entry.Id));
+        }, "another write of this subject happened at the same moment; retry the request", cancellationToken);
     }
 
     internal static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ReadAsync(

@@ -50,12 +50,15 @@ public static class EventsApi
         }
 
         var at = body.At ?? now;
-        var recorded = new SubjectEvent { SubjectId = id, Event = body.Event, Purpose = body.Purpose, OccurredAt = at.UtcDateTime, RecordedAt = now.UtcDateTime };
-        db.Events.Add(recorded);
-        var entry = VaultApi.Entry(clock, caller, "event.record", subject!.Pseudonym, body.Purpose, "ok", body.Event);
-        db.Journal.Add(entry);
-        await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Created($"/api/v1/subjects/{id}/events/{recorded.Id}", new EventRecorded(recorded.Id, recorded.Event, recorded.Purpose, at, entry.Id));
+        return await VaultApi.WriteSubjectAsync(db, id, async () =>
+        {
+            var recorded = new SubjectEvent { SubjectId = id, Event = body.Event, Purpose = body.Purpose, OccurredAt = at.UtcDateTime, RecordedAt = now.UtcDateTime };
+            db.Events.Add(recorded);
+            var entry = VaultApi.Entry(clock, caller, "event.record", subject!.Pseudonym, body.Purpose, "ok", body.Event);
+            db.Journal.Add(entry);
+            await db.SaveChangesAsync(cancellationToken);
+            return TypedResults.Created($"/api/v1/subjects/{id}/events/{recorded.Id}", new EventRecorded(recorded.Id, recorded.Event, recorded.Purpose, at, entry.Id));
+        }, "another write of this subject happened at the same moment; retry the request", cancellationToken);
     }
 
     public static async Task<Results<Ok<PurposeStatusOutput>, ProblemHttpResult>> SetStatusAsync(
@@ -95,9 +98,9 @@ public static class EventsApi
 
         // Two first changes of the same subject and purpose at once both find no state and both add one: the second
         // commit fails on the unique key, and is made again over the state the first one created.
-        return await VaultApi.RetryOnConflictAsync(db,
+        return await VaultApi.WriteSubjectAsync(db, id,
             async () => await ApplyStatusAsync(db, clock, caller, subject!, purpose, body, cancellationToken),
-            "other changes of this purpose's status happened at the same moment; retry the request");
+            "other changes of this purpose's status happened at the same moment; retry the request", cancellationToken);
     }
 
     private static async Task<Ok<PurposeStatusOutput>> ApplyStatusAsync(CharteDb db, TimeProvider clock, Caller caller, Subject subject, string purpose, SetPurposeStatus body, CancellationToken cancellationToken)

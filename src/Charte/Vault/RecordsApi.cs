@@ -45,9 +45,9 @@ public static class RecordsApi
 
         // Two first writes of a category at once both insert it: the second commit fails on the unique key, and is made
         // again as an update of the record the first one created.
-        return await VaultApi.RetryOnConflictAsync(db,
+        return await VaultApi.WriteSubjectAsync(db, id,
             async () => await StoreAsync(db, key!, view!.Subject!.Pseudonym, id, body, caller, clock, cancellationToken),
-            "other writes of the same categories happened at the same moment; retry the request");
+            "other writes of the same categories happened at the same moment; retry the request", cancellationToken);
     }
 
     private static async Task<Ok<RecordsWritten>> StoreAsync(CharteDb db, SubjectDataKey key, string pseudonym, Guid id, WriteRecords body, Caller caller, TimeProvider clock, CancellationToken cancellationToken)

@@ -178,6 +178,16 @@ public static class SubjectsApi
         var ids = entries.Keys.ToList();
         await keys.ShredManyAsync(ids, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+
+        // A write of these subjects under way finishes first, and what it wrote is deleted below; one that comes later
+        // finds the tombstones (VaultApi.WriteSubjectAsync). On SQLite the transaction's write lock does the same.
+        if (await Sql.OpenAsync(db, cancellationToken) is Npgsql.NpgsqlConnection connection)
+        {
+            await using var command = Sql.Command(connection, "SELECT id FROM subjects WHERE id = ANY(@ids) FOR UPDATE", transaction.GetDbTransaction());
+            command.Add("@ids", ids.ToArray());
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         var records = (await db.Records.Where(r => ids.Contains(r.SubjectId)).GroupBy(r => r.SubjectId).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken)).ToDictionary(g => g.Key, g => g.Count);
         var documents = (await db.Documents.Where(d => ids.Contains(d.SubjectId)).GroupBy(d => d.SubjectId).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken)).ToDictionary(g => g.Key, g => g.Count);
         await db.Records.Where(r => ids.Contains(r.SubjectId)).ExecuteDeleteAsync(cancellationToken);

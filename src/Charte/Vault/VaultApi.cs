@@ -8,6 +8,7 @@ using Charte.Keys;
 using Charte.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Charte.Vault;
 
@@ -96,17 +97,29 @@ public static class VaultApi
 
     /// <summary>The subject, or the problem to answer: 404 when unknown, 410 when its key was destroyed.</summary>
     /// <summary>
-    /// Makes a write again, from a clean change tracker, when its commit fails on a constraint another request's commit
-    /// made true in the meantime (a row both inserted); after three attempts the caller is told to retry.
+    /// Commits a write of one subject's data in a transaction that first makes sure the subject has not been erased, and
+    /// keeps it so until the commit: on PostgreSQL a share lock on the subject's row, which an erasure's lock waits for
+    /// (and which, behind an erasure under way, finds its tombstone); on SQLite the transaction's write lock, taken at
+    /// its start. A write that loses the race to an erasure answers 410 and leaves no row behind the erasure's receipt.
+    /// When the commit fails on a constraint another request's commit made true in the meantime (a row both inserted),
+    /// the write is made again from a clean change tracker; after three attempts the caller is told to retry.
     /// </summary>
-    internal static async Task<Results<TResult, ProblemHttpResult>> RetryOnConflictAsync<TResult>(CharteDb db, Func<Task<TResult>> write, string conflict)
+    internal static async Task<Results<TResult, ProblemHttpResult>> WriteSubjectAsync<TResult>(CharteDb db, Guid subject, Func<Task<TResult>> write, string conflict, CancellationToken cancellationToken)
         where TResult : IResult
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await write();
+                await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+                if (!await HoldAsync(db, subject, cancellationToken))
+                {
+                    return Problems.SubjectShredded();
+                }
+
+                var result = await write();
+                await transaction.CommitAsync(cancellationToken);
+                return result;
             }
             catch (DbUpdateException) when (attempt < 3)
             {
@@ -117,6 +130,15 @@ public static class VaultApi
                 return Problems.Of(StatusCodes.Status409Conflict, "concurrent-write", "Another request changed this subject", conflict);
             }
         }
+    }
+
+    private static async Task<bool> HoldAsync(CharteDb db, Guid subject, CancellationToken cancellationToken)
+    {
+        var connection = await Sql.OpenAsync(db, cancellationToken);
+        var share = connection is Npgsql.NpgsqlConnection ? " FOR SHARE" : "";
+        await using var command = Sql.Command(connection, $"SELECT 1 FROM subjects WHERE id = @id AND shredded_at IS NULL{share}", db.Database.CurrentTransaction!.GetDbTransaction());
+        command.Add("@id", subject);
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
     }
 
     internal static async Task<(Subject? Subject, ProblemHttpResult? Problem)> SubjectAsync(CharteDb db, Guid id, CancellationToken cancellationToken)

@@ -142,6 +142,38 @@ public abstract class VaultApiTests(StoreKind kind)
     }
 
     [Fact]
+    public async Task Writes_RacingAnErasure_EitherLandBeforeItAndAreErased_OrAreRefused410_NothingOutlivesTheReceipt()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+        for (var round = 0; round < 5; round++)
+        {
+            var subject = await CreateSubjectAsync(app);
+            await app.PutAsJsonAsync($"/api/v1/subjects/{subject}/records", Records(Customers, ("contact.email", "first@demo.invalid")));
+
+            var writes = Enumerable.Range(0, 16).Select(i => (i % 3) switch
+            {
+                0 => app.PutAsJsonAsync($"/api/v1/subjects/{subject}/records", Records(Customers, ($"identity.name", $"Name {i}"))),
+                1 => app.PostAsJsonAsync($"/api/v1/subjects/{subject}/events", new { @event = "last_contact", purpose = Customers }),
+                _ => app.PutAsJsonAsync($"/api/v1/subjects/{subject}/purposes/{Customers}", new { objected = false }),
+            }).ToList();
+            var erase = app.DeleteAsync($"/api/v1/subjects/{subject}");
+            var responses = await Task.WhenAll(writes.Append(erase));
+
+            Assert.Equal(HttpStatusCode.OK, (await erase).StatusCode);
+            foreach (var response in responses)
+            {
+                Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Created or HttpStatusCode.Gone, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+            }
+
+            await using var db = await CharteDb.Factory(host.Store).CreateDbContextAsync();
+            Assert.Equal(0, await db.Records.CountAsync(r => r.SubjectId == subject));
+            Assert.Equal(0, await db.Events.CountAsync(e => e.SubjectId == subject));
+            Assert.Equal(0, await db.PurposeStates.CountAsync(p => p.SubjectId == subject));
+        }
+    }
+
+    [Fact]
     public async Task Write_Twice_UpdatesTheRecord_AndKeepsWhenItWasCollected()
     {
         await using var host = await TestHost.StartAsync(Kind);
