@@ -251,10 +251,13 @@ public sealed partial class JournalWriter(StoreLocation store, TimeProvider cloc
         return connection;
     }
 
-    /// <summary>This writer's own connection, out of the pool, with its relaxed flush set once for the session.</summary>
+    /// <summary>
+    /// This writer's own connection, out of the pool, with its relaxed flush set once for the session and its one
+    /// statement prepared after its second use (parsed and planned once, rather than for every batch).
+    /// </summary>
     private async Task<NpgsqlConnection> OpenPostgreSqlAsync(CancellationToken cancellationToken)
     {
-        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(store.ConnectionString) { Pooling = false }.ConnectionString);
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(store.ConnectionString) { Pooling = false, MaxAutoPrepare = 4, AutoPrepareMinUsages = 2 }.ConnectionString);
         await connection.OpenAsync(cancellationToken);
         await using var relaxed = new NpgsqlCommand("SET synchronous_commit TO OFF", connection);
         await relaxed.ExecuteNonQueryAsync(cancellationToken);
