@@ -69,7 +69,7 @@ internal static class LedgerBench
         }
 
         // Verification runs as `./charte ledger verify` runs it: in a process of its own with the settings the launcher
-        // gives batch verbs (workstation GC), here the bench itself in its "ledger-verify" mode, next to its floor.
+        // gives batch verbs (workstation GC, no instrumented PGO stage), here the bench itself in its "ledger-verify" mode, next to its floor.
         var trust = Path.Combine(Path.GetTempPath(), $"charte-bench-ca-{Environment.ProcessId}.pem");
         await File.WriteAllTextAsync(trust, signing.Ca.ExportCertificatePem());
         VerifyRun measured;
@@ -77,6 +77,7 @@ internal static class LedgerBench
         {
             var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
             start.Environment["DOTNET_gcServer"] = "0";
+            start.Environment["DOTNET_TieredPGO"] = "0";
             foreach (var argument in new[] { typeof(LedgerBench).Assembly.Location, "ledger-verify", storeSetting, Convert.ToBase64String(signing.LogPublicKey.Export(KeyBlobFormat.RawPublicKey)), trust })
             {
                 start.ArgumentList.Add(argument);
