@@ -75,6 +75,64 @@ public static class JsonBody
     private static ProblemHttpResult TooLarge() =>
         Problems.Of(StatusCodes.Status413PayloadTooLarge, "body-too-large", "The body is too large", $"a JSON body may be at most {MaxBytes / 1024} KiB; send large data as documents");
 
+    private const string Surrogate = "a string holds half of a UTF-16 surrogate pair (an escaped \\uD800–\\uDFFF alone), which is not text";
+
+    /// <summary>
+    /// Where, in a JSON value kept as it came (a record's value), a string or a field name is not text: a lone UTF-16
+    /// surrogate escaped as \uD800 is valid JSON syntax, but no string can hold it, so the value could neither be stored
+    /// nor given back. Null when every string of the value is text.
+    /// </summary>
+    internal static string? NotText(JsonElement value, string path = "")
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.String:
+                return Readable(value.GetString) ? null : $"{path}: {Surrogate}";
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in value.EnumerateArray())
+                {
+                    if (NotText(item, $"{path}[{index++}]") is { } found)
+                    {
+                        return found;
+                    }
+                }
+
+                return null;
+            case JsonValueKind.Object:
+                foreach (var property in value.EnumerateObject())
+                {
+                    string name = "";
+                    if (!Readable(() => name = property.Name))
+                    {
+                        return $"{path}: a field name: {Surrogate}";
+                    }
+
+                    if (NotText(property.Value, $"{path}.{name}") is { } found)
+                    {
+                        return found;
+                    }
+                }
+
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    private static bool Readable(Func<string?> read)
+    {
+        try
+        {
+            read();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>System.Text.Json's messages name .NET types; a client needs the JSON words.</summary>
     private static string Explain(JsonException e)
     {
@@ -90,6 +148,16 @@ public static class JsonBody
         if (message.Contains("could not be mapped", StringComparison.Ordinal))
         {
             return "unknown field";
+        }
+
+        if (e.InnerException is InvalidOperationException { Message: var reason } && reason.Contains("surrogate", StringComparison.Ordinal))
+        {
+            return Surrogate;
+        }
+
+        if (message.Contains("Duplicate", StringComparison.Ordinal) && message.Contains("property", StringComparison.Ordinal))
+        {
+            return "a field appears twice in one object";
         }
 
         if (message.Contains("could not be converted", StringComparison.Ordinal))

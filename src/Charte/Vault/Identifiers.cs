@@ -38,6 +38,12 @@ public static partial class Identifiers
             return false;
         }
 
+        if (text.Any(char.IsControl))
+        {
+            error = $"the {kind} identifier contains control characters";
+            return false;
+        }
+
         switch (kind)
         {
             case Email:
@@ -71,12 +77,6 @@ public static partial class Identifiers
                 normalised = digits;
                 return true;
             case CustomerNumber or ExternalId:
-                if (text.Any(char.IsControl))
-                {
-                    error = $"the {kind} identifier contains control characters";
-                    return false;
-                }
-
                 normalised = text.Normalize(NormalizationForm.FormC);
                 return true;
             default:

@@ -195,6 +195,11 @@ public static class RecordsApi
                 return Problems.Invalid("invalid-record", $"records[{i}]: value is null; to remove data, erase it instead of writing null");
             }
 
+            if (JsonBody.NotText(record.Value, "value") is { } notText)
+            {
+                return Problems.Invalid("invalid-record", $"records[{i}].{notText}");
+            }
+
             if (record.Value.GetRawText().Length > MaxValueBytes)
             {
                 return Problems.Invalid("value-too-large", $"records[{i}]: a value may be at most {MaxValueBytes / 1024} KiB; store files as documents");

@@ -224,7 +224,7 @@ public sealed record PurposeStatusOutput(string Purpose, bool Restricted, bool O
 
 public sealed record Erased(Guid Id, bool Shredded, int Records, int Documents, long Journal);
 
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow, AllowTrailingCommas = false)]
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow, AllowTrailingCommas = false, AllowDuplicateProperties = false)]
 [JsonSerializable(typeof(CreateSubject))]
 [JsonSerializable(typeof(FindSubject))]
 [JsonSerializable(typeof(WriteRecords))]

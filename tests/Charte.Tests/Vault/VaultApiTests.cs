@@ -521,7 +521,29 @@ public abstract class VaultApiTests(StoreKind kind)
         { "value not UTF-8", "PUT", "/records", "latin1:{\"purpose\": \"customer_management\", \"records\": [{\"category\": \"contact.email\", \"value\": \"josé@demo.invalid\"}]}", 400, "malformed-json" },
         { "field not UTF-8", "POST", "/../../subjects", "latin1:{\"category\": \"customér\"}", 400, "malformed-json" },
         { "multipart without a boundary", "POST", "/documents", "multipart:abc", 400, "invalid-request" },
+        { "lone surrogate in a value", "PUT", "/records", "{\"purpose\": \"customer_management\", \"records\": [{\"category\": \"contact.email\", \"value\": {\"a\": [\"ok\", \"\\ud800\"]}}]}", 422, "invalid-record" },
+        { "lone surrogate in a field", "PUT", "/records", "{\"purpose\": \"\\udc00\", \"records\": []}", 400, "malformed-json" },
+        { "field twice", "PUT", "/records", "{\"purpose\": \"customer_management\", \"purpose\": \"newsletter_customers\", \"records\": [{\"category\": \"contact.email\", \"value\": \"a\"}]}", 400, "malformed-json" },
+        { "control character in an e-mail", "POST", "/../../subjects", "{\"identifiers\": {\"email\": \"a\\u0000b@demo.invalid\"}}", 422, "invalid-identifier" },
     };
+
+    [Theory]
+    [InlineData("{\"purpose\": \"customer_management\", \"records\": [{\"category\": \"contact.email\", \"value\": {\"a\": [\"ok\", \"\\ud800\"]}}]}",
+        "records[0].value.a[1]: a string holds half of a UTF-16 surrogate pair (an escaped \\uD800–\\uDFFF alone), which is not text")]
+    [InlineData("{\"purpose\": \"\\udc00\", \"records\": []}",
+        "a string holds half of a UTF-16 surrogate pair (an escaped \\uD800–\\uDFFF alone), which is not text at line 1, column 21 (field $.purpose)")]
+    [InlineData("{\"purpose\": \"customer_management\", \"purpose\": \"newsletter_customers\", \"records\": []}",
+        "a field appears twice in one object at line 1, column 46 (field $.purpose)")]
+    public async Task TextThatIsNotText_AndAFieldGivenTwice_AreNamedWhereTheyAre(string body, string detail)
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+        var subject = await CreateSubjectAsync(app);
+
+        var response = await app.PutAsync($"/api/v1/subjects/{subject}/records", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        Assert.Equal(detail, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+    }
 
     [Theory]
     [MemberData(nameof(BadRequests))]
