@@ -62,7 +62,7 @@ public static class JsonBody
     }
 
     /// <summary>The whole body, at most <paramref name="limit"/> bytes, whatever Content-Length claims (or if it is absent).</summary>
-    internal static async Task<byte[]> ReadAllAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    private static async Task<byte[]> ReadAllAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
     {
         using var buffer = new MemoryStream(request.ContentLength is { } length and > 0 && length <= limit ? (int)length : 0);
         await new LimitedStream(request.Body, limit).CopyToAsync(buffer, cancellationToken);
