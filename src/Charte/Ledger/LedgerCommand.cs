@@ -115,6 +115,12 @@ internal static class LedgerCommand
                         return CharteCommand.Usage;
                     }
 
+                    if (!Seals.Listable(Path.GetFileName(file)))
+                    {
+                        error.WriteLine($"charte: {file.ReplaceLineEndings("\\n")}: a file name with a control character (a line break…) cannot stand on a manifest line; rename the file");
+                        return CharteCommand.Usage;
+                    }
+
                     await using var stream = File.OpenRead(file);
                     digests.Add((Path.GetFileName(file), await SHA256.HashDataAsync(stream, cancellationToken)));
                 }

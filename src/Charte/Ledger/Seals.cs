@@ -20,15 +20,19 @@ public static class Seals
 
     public sealed record Sealed(byte[] Manifest, byte[] Signature, string ManifestSha256);
 
+    /// <summary>Whether a file name can stand on a manifest line: not empty, and no control character (a line break in a
+    /// name would let it write a line of its own, with a digest of its choosing).</summary>
+    public static bool Listable(string name) => name.Length > 0 && !name.Any(char.IsControl);
+
     /// <summary>The manifest of the given (name, content digest) pairs, sorted by name: <c>HEX  NAME\n</c>.</summary>
     public static byte[] Manifest(IEnumerable<(string Name, byte[] Sha256)> files)
     {
         var text = new StringBuilder();
         foreach (var (name, digest) in files.OrderBy(f => f.Name, StringComparer.Ordinal))
         {
-            if (name.Contains('\n', StringComparison.Ordinal) || name.Contains('\r', StringComparison.Ordinal))
+            if (!Listable(name))
             {
-                throw new ArgumentException($"a file name in a manifest cannot hold a line break: {name.ReplaceLineEndings(" ")}");
+                throw new ArgumentException($"a file name in a manifest cannot be empty or hold a control character: {name.ReplaceLineEndings(" ")}");
             }
 
             text.Append(CultureInfo.InvariantCulture, $"{Convert.ToHexStringLower(digest)}  {name}\n");

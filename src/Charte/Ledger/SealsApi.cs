@@ -36,7 +36,7 @@ public static class SealsApi
         }
 
         var names = form.Files.Select(f => Path.GetFileName(f.FileName)).ToList();
-        if (names.Any(n => n.Length == 0 || n.Any(char.IsControl)) || names.Distinct(StringComparer.Ordinal).Count() != names.Count)
+        if (!names.All(Seals.Listable) || names.Distinct(StringComparer.Ordinal).Count() != names.Count)
         {
             return Problems.Invalid("invalid-bundle", "every file needs a name of its own, without control characters");
         }

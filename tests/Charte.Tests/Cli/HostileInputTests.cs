@@ -41,4 +41,21 @@ public sealed class HostileInputTests : CliTest
         Assert.DoesNotContain("Charte demo", output, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(Folder, "demo")), "the demo must not prepare anything before its options are checked");
     }
+
+    [Fact]
+    public async Task AFileNameWithALineBreak_IsNotSealed_ForItWouldWriteAManifestLineOfItsOwn()
+    {
+        var store = Path.Combine(Folder, "store.db");
+        Assert.Equal(0, (await RunAsync("keys", "init", "--keys", Path.Combine(Folder, "master.key"))).Exit);
+        Assert.Equal(0, (await RunAsync("db", "migrate", "--store", "sqlite:" + store)).Exit);
+        var forged = Path.Combine(Folder, "invoice.pdf\n" + new string('0', 64) + "  contract.pdf");
+        await File.WriteAllTextAsync(forged, "x");
+        var output = Path.Combine(Folder, "sealed");
+
+        var (exit, _, error) = await RunAsync("seal", forged, "--out", output, "--store", "sqlite:" + store, "--keys", Path.Combine(Folder, "master.key"));
+
+        Assert.Equal(CharteCommand.Usage, exit);
+        Assert.Equal($"charte: {forged.ReplaceLineEndings("\\n")}: a file name with a control character (a line break…) cannot stand on a manifest line; rename the file", error.TrimEnd());
+        Assert.False(File.Exists(Path.Combine(output, "manifest.txt")));
+    }
 }
