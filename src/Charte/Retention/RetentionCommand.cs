@@ -82,6 +82,8 @@ internal static class RetentionCommand
         return new Command("retention", "Enforce the charter's retention periods: forecast, then apply.") { plan, run };
     }
 
+    private const int MaxReason = 500;
+
     public static Command Holds(TimeProvider clock)
     {
         var store = new StoreOptions();
@@ -90,14 +92,22 @@ internal static class RetentionCommand
         var category = new Option<string?>("--category") { Description = "A data category (its children too)" };
         var reason = new Option<string>("--reason") { Description = "Why (litigation, authority's request…)", Required = true };
         var until = new Option<string?>("--until") { Description = "The hold ends by itself on this date (YYYY-MM-DD, Paris)" };
-        var add = new Command("add", "Suspend the end actions of retention for a subject, a purpose or a category.") { subject, purpose, category, reason, until };
-        store.AddTo(add, charter: false);
+        var add = new Command("add", "Suspend the end actions of retention for a subject, a purpose or a category (checked against the charter and the store).") { subject, purpose, category, reason, until };
+        store.AddTo(add);
         add.SetAction(async (result, cancellationToken) =>
         {
             var error = result.InvocationConfiguration.Error;
             if (result.GetValue(subject) is null && result.GetValue(purpose) is null && result.GetValue(category) is null)
             {
                 error.WriteLine("charte: a hold needs a scope: --subject, --purpose or --category");
+                return CharteCommand.Usage;
+            }
+
+            // The reason is what the DPO will show an auditor: said, on one line, within reason.
+            var why = result.GetValue(reason)!.Trim();
+            if (why.Length is 0 or > MaxReason || why.Any(char.IsControl))
+            {
+                error.WriteLine($"charte: --reason must say why, on one line of at most {MaxReason} characters");
                 return CharteCommand.Usage;
             }
 
@@ -111,11 +121,43 @@ internal static class RetentionCommand
                 }
 
                 end = LegalTime.StartOfDay(date).UtcDateTime;
+                if (end <= clock.GetUtcNow().UtcDateTime)
+                {
+                    error.WriteLine($"charte: --until {text} is not in the future: a hold that has ended keeps nothing");
+                    return CharteCommand.Usage;
+                }
+            }
+
+            // A mistyped purpose or category would hold nothing while the DPO believes it holds: both are checked.
+            if (result.GetValue(purpose) is not null || result.GetValue(category) is not null)
+            {
+                if (store.ResolveCharter(result, StoreOptions.Configuration(), clock, error) is not { } charter)
+                {
+                    return CharteCommand.Usage;
+                }
+
+                if (result.GetValue(purpose) is { } id && charter.FindPurpose(id) is null)
+                {
+                    error.WriteLine($"charte: the charter has no purpose '{id}'; it has {string.Join(", ", charter.Purposes.Select(p => p.Id))}");
+                    return CharteCommand.Usage;
+                }
+
+                if (result.GetValue(category) is { } name && charter.Categories.Find(name) is null)
+                {
+                    error.WriteLine($"charte: the charter's taxonomy has no data category '{name}'");
+                    return CharteCommand.Usage;
+                }
             }
 
             await using var db = await store.OpenAsync(result, cancellationToken);
             if (db is null)
             {
+                return CharteCommand.Usage;
+            }
+
+            if (result.GetValue(subject) is { } held && !await db.Subjects.AnyAsync(s => s.Id == held && s.ShreddedAt == null, cancellationToken))
+            {
+                error.WriteLine($"charte: the store has no subject {held} (or only its tombstone): nothing to hold");
                 return CharteCommand.Usage;
             }
 
@@ -125,7 +167,7 @@ internal static class RetentionCommand
                 SubjectId = result.GetValue(subject),
                 Purpose = result.GetValue(purpose),
                 Category = result.GetValue(category),
-                Reason = result.GetValue(reason)!,
+                Reason = why,
                 Until = end,
                 CreatedAt = clock.GetUtcNow().UtcDateTime,
             };

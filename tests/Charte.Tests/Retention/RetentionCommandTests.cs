@@ -14,7 +14,8 @@ public sealed partial class RetentionCommandTests : CliTest
         string[] store = ["--store", "sqlite:" + Path.Combine(dir, "charte.db"), "--keys", Path.Combine(dir, "master.key"), "--charter", Path.Combine(dir, "charter.yaml")];
 
         var plan = await RunAsync(["retention", "plan", .. store]);
-        var hold = await RunAsync(["holds", "add", "--purpose", "reviews", "--reason", "customer complaint under review", .. store[..2]]);
+        var hold = await RunAsync(["holds", "add", "--purpose", "reviews", "--reason", "customer complaint under review", .. store]);
+        var ghost = await RunAsync(["holds", "add", "--subject", "0190d2d6-0000-7000-8000-000000000000", "--reason", "dispute", .. store]);
         var holds = await RunAsync(["holds", "list", .. store[..2]]);
         var run = await RunAsync(["retention", "run", .. store]);
         var holdId = HoldId().Match(hold.Out).Groups[1].Value;
@@ -26,6 +27,7 @@ public sealed partial class RetentionCommandTests : CliTest
         Assert.True(due > 0, plan.Out);
         Assert.Contains("reviews", plan.Out, StringComparison.Ordinal);
         Assert.Equal(0, hold.Exit);
+        Assert.Equal((CharteCommand.Usage, "charte: the store has no subject 0190d2d6-0000-7000-8000-000000000000 (or only its tombstone): nothing to hold"), (ghost.Exit, ghost.Err.TrimEnd()));
         Assert.Matches(@"purpose reviews; keeps [1-9][\d,]* records", holds.Out);
         var held = Number(run.Out, "kept by legal holds");
         Assert.True(held > 0, run.Out);
@@ -49,9 +51,17 @@ public sealed partial class RetentionCommandTests : CliTest
     [InlineData("retention plan --as-of 2026-13-01", "is not a date")]
     [InlineData("holds add --reason because", "a hold needs a scope")]
     [InlineData("holds add --purpose reviews --reason x --until tomorrow", "is not a date")]
+    [InlineData("holds add --purpose reviews --reason x --until 2020-01-01", "--until 2020-01-01 is not in the future: a hold that has ended keeps nothing")]
+    [InlineData("holds add --purpose reviews --reason |", "--reason must say why, on one line of at most 500 characters")]
+    [InlineData("holds add --purpose reviews --reason a\nb", "--reason must say why, on one line of at most 500 characters")]
+    [InlineData("holds add --purpose revues --reason dispute --charter {charter}", "the charter has no purpose 'revues'; it has ")]
+    [InlineData("holds add --category identity.nmae --reason dispute --charter {charter}", "the charter's taxonomy has no data category 'identity.nmae'")]
     public async Task BadInput_IsAClearUsageError(string command, string message)
     {
-        var result = await RunAsync([.. command.Split(' '), "--store", "sqlite:" + Path.Combine(Folder, "x.db")]);
+        var charter = Path.Combine(AppContext.BaseDirectory, "examples", "secufor.charte.yaml");
+        var args = command.Replace("{charter}", charter, StringComparison.Ordinal).Split(' ')
+            .Select(a => a.Replace("\\n", "\n", StringComparison.Ordinal).Replace("|", " ", StringComparison.Ordinal));
+        var result = await RunAsync([.. args, "--store", "sqlite:" + Path.Combine(Folder, "x.db")]);
 
         Assert.Equal(CharteCommand.Usage, result.Exit);
         Assert.Contains(message, result.Err, StringComparison.Ordinal);
