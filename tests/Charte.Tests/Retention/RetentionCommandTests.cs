@@ -55,6 +55,8 @@ public sealed partial class RetentionCommandTests : CliTest
     [InlineData("holds add --purpose reviews --reason |", "--reason must say why, on one line of at most 500 characters")]
     [InlineData("holds add --purpose reviews --reason a\nb", "--reason must say why, on one line of at most 500 characters")]
     [InlineData("holds add --purpose revues --reason dispute --charter {charter}", "the charter has no purpose 'revues'; it has ")]
+    [InlineData("holds add --subject jeanne --reason dispute", "--subject 'jeanne' is not a subject id (a UUID such as ")]
+    [InlineData("holds release 42", "ID '42' is not a hold's id (a UUID such as ")]
     [InlineData("holds add --category identity.nmae --reason dispute --charter {charter}", "the charter's taxonomy has no data category 'identity.nmae'")]
     public async Task BadInput_IsAClearUsageError(string command, string message)
     {
