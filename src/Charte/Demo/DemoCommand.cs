@@ -16,10 +16,17 @@ namespace Charte.Demo;
 /// </summary>
 internal static class DemoCommand
 {
+    private const int MaxSubjects = 1_000_000;
+
     public static Command Create(TimeProvider clock)
     {
         var urls = ServeCommand.UrlsOption();
-        var subjects = new Option<int>("--subjects") { Description = "How many synthetic subjects to create on first start", DefaultValueFactory = _ => 2000 };
+        var subjects = new Option<int>("--subjects")
+        {
+            Description = "How many synthetic subjects to create on first start",
+            DefaultValueFactory = _ => 2000,
+            CustomParser = r => CommandLineValues.WholeNumber(r, "--subjects", 0, MaxSubjects),
+        };
         var folder = new Option<string>("--dir") { Description = "Where the demo keeps its store, keys and charter", DefaultValueFactory = _ => ".charte" };
         var prepareOnly = new Option<bool>("--prepare-only") { Description = "Set everything up and print the key, but do not start the server" };
         var command = new Command("demo", "Run Charte on its embedded default: SQLite, local keys, an example charter and synthetic data.") { urls, subjects, folder, prepareOnly };
@@ -27,11 +34,6 @@ internal static class DemoCommand
         {
             var (output, error) = (result.InvocationConfiguration.Output, result.InvocationConfiguration.Error);
             var count = result.GetValue(subjects);
-            if (count is < 0 or > 1_000_000)
-            {
-                error.WriteLine("charte: --subjects must be between 0 and 1000000");
-                return CharteCommand.Usage;
-            }
 
             if (ServeCommand.Invalid(ServeCommand.Urls(result, urls, StoreOptions.Configuration())) is { } badUrl)
             {

@@ -84,23 +84,10 @@ internal static class RetentionCommand
 
     private const int MaxReason = 500;
 
-    /// <summary>A UUID from the command line, or a parse error that says what was expected (not a .NET type name).</summary>
-    private static Guid? Id(System.CommandLine.Parsing.ArgumentResult result, string name, string what)
-    {
-        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
-        if (Guid.TryParse(text, out var id))
-        {
-            return id;
-        }
-
-        result.AddError($"{name} '{text}' is not {what} (a UUID such as 0190d2d6-0000-7000-8000-000000000000)");
-        return null;
-    }
-
     public static Command Holds(TimeProvider clock)
     {
         var store = new StoreOptions();
-        var subject = new Option<Guid?>("--subject") { Description = "A subject id", CustomParser = r => Id(r, "--subject", "a subject id") };
+        var subject = new Option<Guid?>("--subject") { Description = "A subject id", CustomParser = r => CommandLineValues.Id(r, "--subject", "a subject id") };
         var purpose = new Option<string?>("--purpose") { Description = "A purpose of the charter" };
         var category = new Option<string?>("--category") { Description = "A data category (its children too)" };
         var reason = new Option<string>("--reason") { Description = "Why (litigation, authority's request…)", Required = true };
@@ -219,7 +206,7 @@ internal static class RetentionCommand
             return CharteCommand.Success;
         });
 
-        var id = new Argument<Guid>("ID") { Description = "The hold's id", CustomParser = r => Id(r, "ID", "a hold's id") ?? Guid.Empty };
+        var id = new Argument<Guid>("ID") { Description = "The hold's id", CustomParser = r => CommandLineValues.Id(r, "ID", "a hold's id") ?? Guid.Empty };
         var release = new Command("release", "End a hold: its data follows its retention again.") { id };
         store.AddTo(release, charter: false);
         release.SetAction(async (result, cancellationToken) =>

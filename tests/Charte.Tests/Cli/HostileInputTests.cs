@@ -58,4 +58,18 @@ public sealed class HostileInputTests : CliTest
         Assert.Equal($"charte: {forged.ReplaceLineEndings("\\n")}: a file name with a control character (a line break…) cannot stand on a manifest line; rename the file", error.TrimEnd());
         Assert.False(File.Exists(Path.Combine(output, "manifest.txt")));
     }
+
+    [Theory]
+    [InlineData("demo --subjects many", "charte: --subjects 'many' must be a whole number from 0 to 1,000,000")]
+    [InlineData("demo --subjects 99999999999", "charte: --subjects '99999999999' must be a whole number from 0 to 1,000,000")]
+    [InlineData("holds release 42", "charte: ID '42' is not a hold's id (a UUID such as 0190d2d6-0000-7000-8000-000000000000)")]
+    public async Task ATypedValueOfTheWrongForm_IsNamedInWords_NotAsADotNetType(string command, string message)
+    {
+        var (exit, _, error) = await RunAsync([.. command.Split(' '), .. command.StartsWith("demo", StringComparison.Ordinal) ? ["--dir", Path.Combine(Folder, "demo")] : Array.Empty<string>()]);
+
+        Assert.Equal(CharteCommand.Usage, exit);
+        Assert.Equal(message, error.Split('\n')[0].TrimEnd());
+        Assert.DoesNotContain("System.", error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(Folder, "demo")));
+    }
 }

@@ -1,0 +1,39 @@
+using System.CommandLine.Parsing;
+using System.Globalization;
+
+namespace Charte.Cli;
+
+/// <summary>
+/// Parsers for typed command-line values whose errors say what was expected in words: System.CommandLine's own say
+/// "as expected type 'System.Nullable`1[System.Guid]'".
+/// </summary>
+internal static class CommandLineValues
+{
+    /// <summary>A whole number within bounds.</summary>
+    public static int WholeNumber(ArgumentResult result, string name, int min, int max)
+    {
+        var text = Text(result);
+        if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
+        {
+            return value;
+        }
+
+        result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} '{text}' must be a whole number from {min:N0} to {max:N0}"));
+        return min;
+    }
+
+    /// <summary>A UUID (the ids of subjects, holds…).</summary>
+    public static Guid? Id(ArgumentResult result, string name, string what)
+    {
+        var text = Text(result);
+        if (Guid.TryParse(text, out var id))
+        {
+            return id;
+        }
+
+        result.AddError($"{name} '{text}' is not {what} (a UUID such as 0190d2d6-0000-7000-8000-000000000000)");
+        return null;
+    }
+
+    private static string Text(ArgumentResult result) => result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+}
