@@ -79,6 +79,11 @@ internal static class LedgerCommand
                     return CharteCommand.Usage;
                 }
 
+                if (!OutputFolder(dir, result.InvocationConfiguration.Error))
+                {
+                    return CharteCommand.Usage;
+                }
+
                 var (entries, checkpoints) = await LedgerExport.WriteAsync(location, signing, dir, cancellationToken);
                 result.InvocationConfiguration.Output.WriteLine($"{dir}: {entries} entries, {checkpoints} checkpoints with their timestamps, public keys and consistency proofs (see README.md there)");
                 return CharteCommand.Success;
@@ -131,6 +136,11 @@ internal static class LedgerCommand
                     return CharteCommand.Usage;
                 }
 
+                if (!OutputFolder(result.GetValue(output)!, error))
+                {
+                    return CharteCommand.Usage;
+                }
+
                 var sealedBundle = await Seals.SealAsync(Seals.Manifest(digests), signing.Seal, new BuiltInTimestampAuthority(signing.Tsa, clock), clock, cancellationToken);
                 var dir = result.GetValue(output)!;
                 Directory.CreateDirectory(dir);
@@ -143,6 +153,27 @@ internal static class LedgerCommand
             }
         });
         return command;
+    }
+
+    /// <summary>The folder a verb writes into, created if need be; false once the reason it cannot be is printed.</summary>
+    private static bool OutputFolder(string dir, TextWriter error)
+    {
+        if (File.Exists(dir))
+        {
+            error.WriteLine($"charte: {dir} is a file; give a folder to write into");
+            return false;
+        }
+
+        try
+        {
+            Directory.CreateDirectory(dir);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"charte: {dir}: the folder cannot be created ({e.Message.TrimEnd('.')})");
+            return false;
+        }
     }
 
     private static async Task<long> JournalAsync(StoreLocation store, TimeProvider clock, string detail, CancellationToken cancellationToken)

@@ -72,4 +72,25 @@ public sealed class HostileInputTests : CliTest
         Assert.DoesNotContain("System.", error, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(Folder, "demo")));
     }
+
+    [Theory]
+    [InlineData("ledger export {file}")]
+    [InlineData("seal {evidence} --out {file}")]
+    public async Task AnOutputFolderThatIsAFile_IsNamed_AndNothingIsWritten(string command)
+    {
+        var store = Path.Combine(Folder, "store.db");
+        Assert.Equal(0, (await RunAsync("keys", "init", "--keys", Path.Combine(Folder, "master.key"))).Exit);
+        Assert.Equal(0, (await RunAsync("db", "migrate", "--store", "sqlite:" + store)).Exit);
+        var file = Path.Combine(Folder, "afile");
+        var evidence = Path.Combine(Folder, "evidence.txt");
+        await File.WriteAllTextAsync(file, "");
+        await File.WriteAllTextAsync(evidence, "evidence");
+        var args = command.Replace("{file}", file, StringComparison.Ordinal).Replace("{evidence}", evidence, StringComparison.Ordinal).Split(' ');
+
+        var (exit, _, error) = await RunAsync([.. args, "--store", "sqlite:" + store, "--keys", Path.Combine(Folder, "master.key")]);
+
+        Assert.Equal(CharteCommand.Usage, exit);
+        Assert.Equal($"charte: {file} is a file; give a folder to write into", error.TrimEnd());
+        Assert.Equal(0, new FileInfo(file).Length);
+    }
 }
