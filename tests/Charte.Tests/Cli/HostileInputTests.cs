@@ -27,9 +27,7 @@ public sealed class HostileInputTests : CliTest
     [MemberData(nameof(BadCommandLines))]
     public async Task ABadValue_IsNamed_AndNothingStarts(string command, string message)
     {
-        var store = Path.Combine(Folder, "store.db");
-        Assert.Equal(0, (await RunAsync("keys", "init", "--keys", Path.Combine(Folder, "master.key"))).Exit);
-        Assert.Equal(0, (await RunAsync("db", "migrate", "--store", "sqlite:" + store)).Exit);
+        var store = await StoreAsync();
         var charter = Path.Combine(AppContext.BaseDirectory, "examples", "secufor.charte.yaml");
         var args = command.Replace("{dir}", Folder, StringComparison.Ordinal).Split(' ');
         string[] options = args[0] == "demo" ? [] : ["--store", "sqlite:" + store, "--keys", Path.Combine(Folder, "master.key"), .. args[0] == "seal" ? Array.Empty<string>() : ["--charter", charter]];
@@ -45,9 +43,7 @@ public sealed class HostileInputTests : CliTest
     [Fact]
     public async Task AFileNameWithALineBreak_IsNotSealed_ForItWouldWriteAManifestLineOfItsOwn()
     {
-        var store = Path.Combine(Folder, "store.db");
-        Assert.Equal(0, (await RunAsync("keys", "init", "--keys", Path.Combine(Folder, "master.key"))).Exit);
-        Assert.Equal(0, (await RunAsync("db", "migrate", "--store", "sqlite:" + store)).Exit);
+        var store = await StoreAsync();
         var forged = Path.Combine(Folder, "invoice.pdf\n" + new string('0', 64) + "  contract.pdf");
         await File.WriteAllTextAsync(forged, "x");
         var output = Path.Combine(Folder, "sealed");
@@ -78,9 +74,7 @@ public sealed class HostileInputTests : CliTest
     [InlineData("seal {evidence} --out {file}")]
     public async Task AnOutputFolderThatIsAFile_IsNamed_AndNothingIsWritten(string command)
     {
-        var store = Path.Combine(Folder, "store.db");
-        Assert.Equal(0, (await RunAsync("keys", "init", "--keys", Path.Combine(Folder, "master.key"))).Exit);
-        Assert.Equal(0, (await RunAsync("db", "migrate", "--store", "sqlite:" + store)).Exit);
+        var store = await StoreAsync();
         var file = Path.Combine(Folder, "afile");
         var evidence = Path.Combine(Folder, "evidence.txt");
         await File.WriteAllTextAsync(file, "");
@@ -92,5 +86,14 @@ public sealed class HostileInputTests : CliTest
         Assert.Equal(CharteCommand.Usage, exit);
         Assert.Equal($"charte: {file} is a file; give a folder to write into", error.TrimEnd());
         Assert.Equal(0, new FileInfo(file).Length);
+    }
+
+    /// <summary>A migrated store and a key file (with its signing keys) in the test's folder: the store's path.</summary>
+    private async Task<string> StoreAsync()
+    {
+        var store = Path.Combine(Folder, "store.db");
+        Assert.Equal(0, (await RunAsync("keys", "init", "--keys", Path.Combine(Folder, "master.key"))).Exit);
+        Assert.Equal(0, (await RunAsync("db", "migrate", "--store", "sqlite:" + store)).Exit);
+        return store;
     }
 }
