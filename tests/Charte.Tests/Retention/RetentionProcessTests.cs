@@ -24,7 +24,9 @@ public abstract partial class RetentionProcessTests(StoreKind kind) : IDisposabl
     public async Task KillNine_DuringARun_ThenRunningAgain_ProcessesEveryDueRecordOnce()
     {
         await using var store = await TestStore.CreateAsync(kind);
-        var due = await SeedAsync(store.Location, 1200);
+        // Six pages of 500 subjects: the kill, sent once the first page is reported, lands with several still to do
+        // (with three, a run the test's reader fell behind on could finish first).
+        var due = await SeedAsync(store.Location, 3000);
 
         using (var run = Start(store.Location))
         {
@@ -100,7 +102,9 @@ public sealed class RetentionProcessOnPostgreSql() : RetentionProcessTests(Store
     public async Task TwoRunsAtOnce_ProcessEveryDueRecordExactlyOnce()
     {
         await using var store = await TestStore.CreateAsync(Kind);
-        var due = await SeedAsync(store.Location, 1200);
+        // Six pages of 500 subjects: the kill, sent once the first page is reported, lands with several still to do
+        // (with three, a run the test's reader fell behind on could finish first).
+        var due = await SeedAsync(store.Location, 3000);
 
         using var first = Start(store.Location);
         using var second = Start(store.Location);
