@@ -16,10 +16,20 @@ namespace Charte.Ledger;
 /// share the work. Within a part every entry's canonical bytes are rebuilt from its row and hashed; the part keeps the
 /// right edge of its subtree, and a copy of it at each checkpoint size that falls inside it. Joined in order, the parts'
 /// edges give the root at every checkpoint.
+/// <para>
+/// A whole part is first read the short way: the journal alone, from the entry of its first leaf on, in id order (the
+/// order the sequencer takes entries in), and its recomputed subtree hash compared with the stored one. Only a part that
+/// does not match (an entry changed, deleted or taken out of id order) is read again the long way, leaf by leaf against
+/// the stored leaf hashes, which names the entry. A stored subtree hash changed along with the entries it covers passes
+/// the short way but not the signed roots; <see cref="LedgerVerifier"/> then scans every part the long way.
+/// </para>
 /// </summary>
 internal static class LedgerScan
 {
-    public const int PartLeaves = 1 << 14;
+    public const int PartLeaves = 1 << PartLevel;
+
+    /// <summary>The level of a part's subtree in the stored tree (<c>ledger_nodes.level</c>).</summary>
+    private const int PartLevel = 14;
 
     /// <summary>One part of the tree: its leaves' right edge, the edges at the checkpoint sizes inside it, what was wrong.</summary>
     public sealed class Part(long first)
@@ -34,16 +44,22 @@ internal static class LedgerScan
         public bool Broken { get; set; }
     }
 
-    /// <summary>The right edge of the whole tree at each checkpoint size, and the problems found, in tree order.</summary>
+    /// <summary>
+    /// The right edge of the whole tree at each checkpoint size, and the problems found, in tree order; with
+    /// <paramref name="shortWay"/>, whole parts may be read the short way (see the class summary).
+    /// </summary>
     public static async Task<(long Size, Dictionary<long, byte[]> Roots, Dictionary<long, long> EntryAt, List<LedgerProblem> Problems)> ScanAsync(
-        StoreLocation store, long size, IReadOnlySet<long> checkpointSizes, CancellationToken cancellationToken)
+        StoreLocation store, long size, IReadOnlySet<long> checkpointSizes, bool shortWay, CancellationToken cancellationToken)
     {
         var count = (int)((size + PartLeaves - 1) / PartLeaves);
         var parts = new Part[count];
+        var anchors = await AnchorsAsync(store, size / PartLeaves, cancellationToken);
+
         await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken }, async (i, token) =>
         {
             var first = (long)i * PartLeaves;
-            parts[i] = await PartAsync(store, first, Math.Min(size, first + PartLeaves), checkpointSizes, token);
+            var anchor = anchors.TryGetValue(i, out var stored) ? stored : default((long, byte[])?);
+            parts[i] = await PartAsync(store, first, Math.Min(size, first + PartLeaves), anchor, shortWay, checkpointSizes, token);
         });
 
         var whole = new CompactRange();
@@ -87,21 +103,100 @@ internal static class LedgerScan
         return (tree, roots, entryAt, problems);
     }
 
-    private static async Task<Part> PartAsync(StoreLocation store, long first, long end, IReadOnlySet<long> checkpointSizes, CancellationToken cancellationToken)
+    /// <summary>
+    /// The entry of the first leaf of each whole part and the stored hash of the part's subtree, by part number (a part
+    /// whose rows are missing or damaged has none, and is read the long way).
+    /// </summary>
+    private static async Task<Dictionary<long, (long Entry, byte[] Root)>> AnchorsAsync(StoreLocation store, long wholeParts, CancellationToken cancellationToken)
     {
-        var part = new Part(first);
-        using var leaf = new Leaf(part, checkpointSizes);
-        await using var connection = await Sql.OpenAsync(store, cancellationToken);
-        if (connection is SqliteConnection sqlite)
+        var anchors = new Dictionary<long, (long, byte[])>();
+        if (wholeParts == 0)
         {
-            ScanSqlite(sqlite, first, end, leaf);
-            leaf.End(end);
-            return part;
+            return anchors;
         }
 
-        await ScanPostgreSqlAsync((NpgsqlConnection)connection, first, end, leaf, cancellationToken);
-        leaf.End(end);
+        await using var connection = await Sql.OpenAsync(store, cancellationToken);
+        await using var command = Sql.Command(connection, $"""
+            SELECT n.idx, l.entry_id, n.hash FROM ledger_nodes n JOIN ledger_leaves l ON l.idx = n.idx * {PartLeaves}
+            WHERE n.level = {PartLevel} AND n.idx < @parts
+            """);
+        command.Add("@parts", wholeParts);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var hash = (byte[])reader.GetValue(2);
+            if (hash.Length == Merkle.HashSize)
+            {
+                anchors[reader.GetInt64(0)] = (reader.GetInt64(1), hash);
+            }
+        }
+
+        return anchors;
+    }
+
+    private static async Task<Part> PartAsync(
+        StoreLocation store, long first, long end, (long Entry, byte[] Root)? anchor, bool shortWay, IReadOnlySet<long> checkpointSizes, CancellationToken cancellationToken)
+    {
+        await using var connection = await Sql.OpenAsync(store, cancellationToken);
+        if (anchor is { } whole && shortWay)
+        {
+            var recomputed = new Part(first);
+            using (var leaf = new Leaf(recomputed, checkpointSizes))
+            {
+                if (connection is SqliteConnection shortSqlite)
+                {
+                    RunSqlite(shortSqlite, whole.Entry, leaf);
+                }
+                else
+                {
+                    await RunPostgreSqlAsync((NpgsqlConnection)connection, whole.Entry, leaf, cancellationToken);
+                }
+            }
+
+            if (recomputed.Range.Size == PartLeaves && recomputed.Range.Root().AsSpan().SequenceEqual(whole.Root))
+            {
+                return recomputed;
+            }
+        }
+
+        var part = new Part(first);
+        using (var leaf = new Leaf(part, checkpointSizes))
+        {
+            if (connection is SqliteConnection sqlite)
+            {
+                ScanSqlite(sqlite, first, end, leaf);
+            }
+            else
+            {
+                await ScanPostgreSqlAsync((NpgsqlConnection)connection, first, end, leaf, cancellationToken);
+            }
+
+            leaf.End(end);
+        }
+
+        if (anchor is { } stored && part.Problems.Count == 0 && !part.Range.Root().AsSpan().SequenceEqual(stored.Root))
+        {
+            part.Problems.Add(new LedgerProblem(first,
+                $"the stored hash of the subtree of leaves {first} to {end - 1} differs from the one its entries give: the stored tree is damaged there, and proofs through it will not verify"));
+        }
+
         return part;
+    }
+
+    private const string PostgreSqlRun = "SELECT id, at, actor, action, subject, purpose, outcome, detail FROM journal WHERE id >= $1 ORDER BY id LIMIT $2";
+
+    /// <summary>PostgreSQL, the short way: a whole part's worth of journal rows in id order from the entry of its first leaf.</summary>
+    private static async Task RunPostgreSqlAsync(NpgsqlConnection connection, long firstEntry, Leaf leaf, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(PostgreSqlRun, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = firstEntry });
+        command.Parameters.Add(new NpgsqlParameter { Value = (long)PartLeaves });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var row = new PostgreSqlRow();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            leaf.Recompute(reader.GetInt64(0), row.LeafInput(reader));
+        }
     }
 
     private const string PostgreSqlLeaves = "SELECT idx, entry_id, hash FROM ledger_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx";
@@ -243,6 +338,7 @@ internal static class LedgerScan
         private Utf8Field Field(int i) => _lengths[i] < 0 ? Utf8Field.Null : new Utf8Field(_text.AsSpan(_starts[i], _lengths[i]));
     }
 
+    private const string SqliteRun = "SELECT id, at, actor, action, subject, purpose, outcome, detail FROM journal WHERE id >= ?1 ORDER BY id LIMIT ?2";
     private const string SqliteLeaves = "SELECT idx, entry_id, hash FROM ledger_leaves WHERE idx >= ?1 AND idx < ?2 ORDER BY idx";
     private const string SqliteEntries = "SELECT id, at, actor, action, subject, purpose, outcome, detail FROM journal WHERE id >= ?1 ORDER BY id";
     private const string SqliteEntry = "SELECT id, at, actor, action, subject, purpose, outcome, detail FROM journal WHERE id = ?1";
@@ -254,10 +350,7 @@ internal static class LedgerScan
     /// </summary>
     private static void ScanSqlite(SqliteConnection connection, long first, long end, Leaf leaf)
     {
-        var db = connection.Handle!;
-
-        // A read-only pass over the whole file: mapped, its pages are read without a system call each.
-        Check(db, raw.sqlite3_exec(db, "PRAGMA mmap_size=2147418112"));
+        var db = Mapped(connection);
         using var leaves = Prepare(db, SqliteLeaves);
         using var entries = Prepare(db, SqliteEntries);
         using var single = Prepare(db, SqliteEntry);
@@ -309,6 +402,35 @@ internal static class LedgerScan
         {
             Check(db, step);
         }
+    }
+
+    /// <summary>SQLite, the short way: a whole part's worth of journal rows in id order from the entry of its first leaf.</summary>
+    private static void RunSqlite(SqliteConnection connection, long firstEntry, Leaf leaf)
+    {
+        var db = Mapped(connection);
+        using var entries = Prepare(db, SqliteRun);
+        raw.sqlite3_bind_int64(entries, 1, firstEntry);
+        raw.sqlite3_bind_int64(entries, 2, PartLeaves);
+        var row = entries.DangerousGetHandle();
+        var buffer = new byte[4096];
+        int step;
+        while ((step = raw.sqlite3_step(entries)) == raw.SQLITE_ROW)
+        {
+            leaf.Recompute(SqliteColumns.Int64(row, 0), CanonicalSqlite(row, ref buffer));
+        }
+
+        if (step != raw.SQLITE_DONE)
+        {
+            Check(db, step);
+        }
+    }
+
+    /// <summary>A read-only pass over the whole file: mapped, its pages are read without a system call each.</summary>
+    private static sqlite3 Mapped(SqliteConnection connection)
+    {
+        var db = connection.Handle!;
+        Check(db, raw.sqlite3_exec(db, "PRAGMA mmap_size=2147418112"));
+        return db;
     }
 
     private static sqlite3_stmt Prepare(sqlite3 db, string sql)
@@ -398,6 +520,14 @@ internal static class LedgerScan
             _hash.GetHashAndReset(hash);
         }
 
+        /// <summary>Appends the next leaf from its entry alone, checked against nothing stored (the short way).</summary>
+        public void Recompute(long entryId, ReadOnlySpan<byte> leafInput)
+        {
+            Span<byte> hash = stackalloc byte[Merkle.HashSize];
+            Hash(leafInput, hash);
+            Append(part.First + part.Range.Size, entryId, hash);
+        }
+
         /// <summary>Checks and appends one leaf whose hash was computed from its entry; false when the leaves jump.</summary>
         public bool Place(long index, long entryId, ReadOnlySpan<byte> stored, bool present, Span<byte> hash)
         {
@@ -407,11 +537,6 @@ internal static class LedgerScan
                 part.Problems.Add(new LedgerProblem(expected, $"leaf {expected} is missing: the leaves jump from {expected - 1} to {index}"));
                 part.Broken = true;
                 return false;
-            }
-
-            if (index == 0 || checkpointSizes.Contains(index))
-            {
-                part.EntryAt[index] = entryId;
             }
 
             if (!present)
@@ -427,13 +552,22 @@ internal static class LedgerScan
                 }
             }
 
+            Append(index, entryId, hash);
+            return true;
+        }
+
+        private void Append(long index, long entryId, ReadOnlySpan<byte> hash)
+        {
+            if (index == 0 || checkpointSizes.Contains(index))
+            {
+                part.EntryAt[index] = entryId;
+            }
+
             part.Range.Append(hash);
             if (checkpointSizes.Contains(index + 1))
             {
                 part.AtCheckpoints[index + 1] = part.Range.Clone();
             }
-
-            return true;
         }
 
         /// <summary>Notes leaves missing at the end of the part, where no jump shows them.</summary>

@@ -265,10 +265,16 @@ public static class LedgerStore
         return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), (byte[])reader.GetValue(1)) : null;
     }
 
-    /// <summary>How many journal entries are newer than the newest one in the tree (an index range, not a table count).</summary>
+    /// <summary>
+    /// How many journal entries are newer than the newest one in the tree (an index range, not a table count). The bound
+    /// is given as a value: as a subquery, PostgreSQL's planner guesses a third of the journal and starts parallel
+    /// workers to count what is usually nothing (60 ms at 500,000 entries).
+    /// </summary>
     public static async Task<long> UnsequencedCountAsync(DbConnection connection, CancellationToken cancellationToken)
     {
-        await using var command = Sql.Command(connection, "SELECT COUNT(*) FROM journal WHERE id > (SELECT COALESCE(MAX(entry_id), 0) FROM ledger_leaves)");
+        var newest = await LastEntryIdAsync(connection, null, cancellationToken);
+        await using var command = Sql.Command(connection, "SELECT COUNT(*) FROM journal WHERE id > @newest");
+        command.Add("@newest", newest);
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
     }
 }

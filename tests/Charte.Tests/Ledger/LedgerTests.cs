@@ -365,6 +365,68 @@ public abstract class LedgerTests(StoreKind kind)
         Assert.Contains(tampered.Problems, p => p.Message.Contains($"checkpoint of size {2 * parts + 7}: the entries recomputed from the journal give another root", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task AWholePart_IsCheckedAgainstItsStoredSubtreeHash_AndAForgedOneHidesNoChangedEntry()
+    {
+        await using var host = await TestHost.StartAsync(kind);
+        var parts = LedgerScan.PartLeaves;
+        await using (var connection = await Sql.OpenAsync(host.Store, CancellationToken.None))
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            var entries = Enumerable.Range(0, parts + 5).Select(i => Entry(host, "ok")).ToList();
+            await Journal.JournalWriter.InsertAsync(connection, transaction, entries, CancellationToken.None);
+            await transaction.CommitAsync();
+        }
+
+        await host.Sequencer.IntegrateAsync(CancellationToken.None);
+        await host.Sequencer.CheckpointAsync(CancellationToken.None);
+        Assert.True((await VerifyAsync(host)).Valid);
+
+        await using var open = await Sql.OpenAsync(host.Store, CancellationToken.None);
+        await ExecuteAsync(open, kind == StoreKind.Sqlite
+            ? "DROP TRIGGER journal_no_update; DROP TRIGGER ledger_nodes_no_update;"
+            : "ALTER TABLE journal DISABLE TRIGGER USER; ALTER TABLE ledger_nodes DISABLE TRIGGER USER;");
+        var level = System.Numerics.BitOperations.Log2((uint)parts);
+        async Task StoreSubtreeHashAsync(byte[] hash)
+        {
+            await using var update = Sql.Command(open, $"UPDATE ledger_nodes SET hash = @hash WHERE level = {level} AND idx = 0");
+            update.Add("@hash", hash);
+            Assert.Equal(1, await update.ExecuteNonQueryAsync());
+        }
+
+        // The first part's stored subtree hash damaged alone: its entries are intact, the stored tree is not.
+        await StoreSubtreeHashAsync(new byte[Merkle.HashSize]);
+        var damaged = await VerifyAsync(host);
+        Assert.False(damaged.Valid);
+        Assert.Equal($"the stored hash of the subtree of leaves 0 to {parts - 1} differs from the one its entries give: the stored tree is damaged there, and proofs through it will not verify", damaged.First!.Message);
+        Assert.Single(damaged.Problems);
+
+        // An entry changed, and the part's stored hash forged to match the changed entries (as someone rewriting history
+        // would): the short way agrees with the forgery, the signed root does not, and every leaf is then checked.
+        var leaves = new List<StoredLeaf>();
+        await foreach (var leaf in LedgerStore.LeavesAsync(open, CancellationToken.None))
+        {
+            leaves.Add(leaf);
+        }
+
+        var victim = leaves[7].EntryId;
+        await ExecuteAsync(open, $"UPDATE journal SET detail = 'rewritten' WHERE id = {victim}");
+        var rewritten = new List<byte[]>();
+        await foreach (var leaf in LedgerStore.LeavesAsync(open, CancellationToken.None))
+        {
+            if (leaf.Index < parts)
+            {
+                rewritten.Add(Merkle.LeafHash(LedgerEntry.Canonical(leaf.Entry!)));
+            }
+        }
+
+        await StoreSubtreeHashAsync(Merkle.Root(rewritten));
+        var tampered = await VerifyAsync(host);
+        Assert.False(tampered.Valid);
+        Assert.Contains($"entry {victim} (leaf 7) does not match its leaf hash", tampered.First!.Message, StringComparison.Ordinal);
+        Assert.Contains(tampered.Problems, p => p.Message.Contains($"checkpoint of size {parts + 5}: the entries recomputed from the journal give another root", StringComparison.Ordinal));
+    }
+
     private static Task<LedgerReport> VerifyAsync(TestHost host) => LedgerVerifier.VerifyAsync(host.Store, LogKey, TestHost.Signing.Ca, CancellationToken.None);
 
     private static async Task ExecuteAsync(System.Data.Common.DbConnection connection, string sql)
