@@ -55,6 +55,7 @@ internal static class LedgerScan
         var parts = new Part[count];
         var anchors = await AnchorsAsync(store, size / PartLeaves, cancellationToken);
 
+
         await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken }, async (i, token) =>
         {
             var first = (long)i * PartLeaves;
@@ -195,7 +196,8 @@ internal static class LedgerScan
         var row = new PostgreSqlRow();
         while (await reader.ReadAsync(cancellationToken))
         {
-            leaf.Recompute(reader.GetInt64(0), row.LeafInput(reader));
+            var input = row.LeafInput(reader, out var id);
+            leaf.Recompute(id, input);
         }
     }
 
@@ -267,7 +269,7 @@ internal static class LedgerScan
                 if (next < count && entryIds[byEntry[next]] == id)
                 {
                     var slot = byEntry[next++];
-                    leaf.Hash(row.LeafInput(reader), hashes.AsSpan(slot * Merkle.HashSize, Merkle.HashSize));
+                    leaf.Hash(row.LeafInput(reader, out _), hashes.AsSpan(slot * Merkle.HashSize, Merkle.HashSize));
                     found[slot] = true;
                 }
             }
@@ -292,9 +294,14 @@ internal static class LedgerScan
         private byte[] _text = new byte[2048];
         private byte[] _output = new byte[2048];
 
-        /// <summary>0x00 ‖ the canonical bytes of the row (columns id, at, actor, action, subject, purpose, outcome, detail).</summary>
-        public ReadOnlySpan<byte> LeafInput(NpgsqlDataReader reader)
+        /// <summary>
+        /// 0x00 ‖ the canonical bytes of the row (columns id, at, actor, action, subject, purpose, outcome, detail), its
+        /// columns read in order (the reader then never seeks back in the row), each text copied once.
+        /// </summary>
+        public ReadOnlySpan<byte> LeafInput(NpgsqlDataReader reader, out long id)
         {
+            id = reader.GetInt64(0);
+            var when = reader.GetDateTime(1);
             var at = 0;
             for (var i = 0; i < Fields; i++)
             {
@@ -305,13 +312,20 @@ internal static class LedgerScan
                     continue;
                 }
 
-                var length = (int)reader.GetBytes(column, 0, null, 0, 0);
-                if (at + length > _text.Length)
+                var length = (int)reader.GetBytes(column, 0, _text, at, _text.Length - at);
+                if (at + length == _text.Length)
                 {
-                    Array.Resize(ref _text, (at + length) * 2);
+                    // The buffer may have cut the text short: grow it and read the whole text again.
+                    var whole = (int)reader.GetBytes(column, 0, null, 0, 0);
+                    if (at + whole >= _text.Length)
+                    {
+                        Array.Resize(ref _text, (at + whole) * 2);
+                    }
+
+                    length = (int)reader.GetBytes(column, 0, _text, at, whole);
                 }
 
-                (_starts[i], _lengths[i]) = (at, (int)reader.GetBytes(column, 0, _text, at, length));
+                (_starts[i], _lengths[i]) = (at, length);
                 at += length;
             }
 
@@ -321,9 +335,7 @@ internal static class LedgerScan
             }
 
             Span<byte> time = stackalloc byte[LedgerEntry.TimeLength];
-            var when = reader.GetDateTime(1);
             LedgerEntry.WriteTime(when, time);
-            var id = reader.GetInt64(0);
             var canonical = LedgerEntry.TryWriteAt(_output.AsSpan(1), id, time, Field(0), Field(1), Field(2), Field(3), Field(4), Field(5));
             if (canonical > 0)
             {

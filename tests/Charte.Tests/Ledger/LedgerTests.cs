@@ -308,9 +308,10 @@ public abstract class LedgerTests(StoreKind kind)
         var parts = LedgerScan.PartLeaves;
 
         // Checkpoints inside a part, on a part's boundary, just after one, and at the end, over entries whose text
-        // the JSON writer escapes (quotes, backslashes, HTML characters, accents, controls), absent fields, and times
-        // of every precision.
+        // the JSON writer escapes (quotes, backslashes, HTML characters, accents, controls), details as long as the journal
+        // takes (2,000 bytes), absent fields, and times of every precision.
         var texts = new[] { "plain", "with \"quotes\"", "back\\slash", "<b>&'+`", "été…", "tab\there", "", "rule: 3 ans à compter du dernier contact" };
+        var longest = new string('é', 999) + "!";
         var sizes = new long[] { 5, parts, parts + 1, 2 * parts + 7, 2 * parts + 300 };
         var written = 0L;
         foreach (var size in sizes)
@@ -327,7 +328,7 @@ public abstract class LedgerTests(StoreKind kind)
                     Subject = written % 5 == 0 ? null : "s_" + written.ToString("x24", System.Globalization.CultureInfo.InvariantCulture),
                     Purpose = written % 7 == 0 ? null : Customers,
                     Outcome = written % 11 == 0 ? text : "ok",
-                    Detail = written % 2 == 0 ? null : text,
+                    Detail = written % 13 == 0 ? longest : written % 2 == 0 ? null : text,
                 });
             }
 
