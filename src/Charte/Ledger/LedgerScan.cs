@@ -54,8 +54,6 @@ internal static class LedgerScan
         var count = (int)((size + PartLeaves - 1) / PartLeaves);
         var parts = new Part[count];
         var anchors = await AnchorsAsync(store, size / PartLeaves, cancellationToken);
-
-
         await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken }, async (i, token) =>
         {
             var first = (long)i * PartLeaves;
