@@ -123,46 +123,77 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
         return new RetentionPlan(asOf, ordered, due, held, waiting, withoutRule, scanned);
     }
 
+    /// <summary>
+    /// How many pages a run applies at once: on PostgreSQL two, so that one page's statements run while the other waits
+    /// for its round trips (pages are disjoint ranges of subjects, each locked by its own transaction); on SQLite one, as
+    /// the store has one writer.
+    /// </summary>
+    private int ApplyingAtOnce => store.Provider == StoreProvider.PostgreSql ? 2 : 1;
+
     public async Task<RetentionSummary> RunAsync(DateTimeOffset asOf, bool dryRun, IProgress<int>? progress, CancellationToken cancellationToken)
     {
         var holds = await HoldsAsync(asOf, cancellationToken);
         int archived = 0, deleted = 0, anonymised = 0, counted = 0, shredded = 0, held = 0, scanned = 0;
-        // The next page is read while this one is applied (pages are disjoint ranges of subjects).
-        await using var pages = PagesAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
-        var reading = pages.MoveNextAsync();
-        while (await reading)
+        var applying = new Queue<(Task<Done> Done, int Scanned)>();
+        async Task CompleteOldestAsync()
         {
-            var page = pages.Current;
-            reading = pages.MoveNextAsync();
-            var actions = new List<Action>();
-            foreach (var (item, subjectCategory, events) in page.Items)
+            var (task, upTo) = applying.Dequeue();
+            var done = await task;
+            (archived, deleted, anonymised, counted, shredded) = (archived + done.Archived, deleted + done.Deleted, anonymised + done.Anonymised, counted + done.Counted, shredded + done.Shredded);
+            progress?.Report(upTo);
+        }
+
+        try
+        {
+            // The next page is read while this one is applied (pages are disjoint ranges of subjects).
+            await using var pages = PagesAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+            var reading = pages.MoveNextAsync();
+            while (await reading)
             {
-                scanned++;
-                var (decision, step, isHeld) = Verdict(item, subjectCategory, events, asOf, holds);
-                if (isHeld)
+                var page = pages.Current;
+                reading = pages.MoveNextAsync();
+                var actions = new List<Action>();
+                foreach (var (item, subjectCategory, events) in page.Items)
                 {
-                    held++;
+                    scanned++;
+                    var (decision, step, isHeld) = Verdict(item, subjectCategory, events, asOf, holds);
+                    if (isHeld)
+                    {
+                        held++;
+                    }
+                    else if (step is { } now)
+                    {
+                        actions.Add(new Action(item, now, decision.Rule!));
+                    }
                 }
-                else if (step is { } now)
+
+                if (dryRun)
                 {
-                    actions.Add(new Action(item, now, decision.Rule!));
+                    archived += actions.Count(a => a.Step == RetentionStep.Archive);
+                    deleted += actions.Count(a => a.Step == RetentionStep.Delete);
+                    anonymised += actions.Count(a => a.Step == RetentionStep.Anonymise);
+                    counted += actions.Count(a => a.Step == RetentionStep.KeepAnonymousStats);
+                    progress?.Report(scanned);
+                    continue;
                 }
+
+                if (applying.Count == ApplyingAtOnce)
+                {
+                    await CompleteOldestAsync();
+                }
+
+                applying.Enqueue((actions.Count > 0 ? ApplyAsync(actions, page.Pseudonyms, page.Range, holds, cancellationToken) : Task.FromResult(Done.Nothing), scanned));
             }
 
-            if (dryRun)
+            while (applying.Count > 0)
             {
-                archived += actions.Count(a => a.Step == RetentionStep.Archive);
-                deleted += actions.Count(a => a.Step == RetentionStep.Delete);
-                anonymised += actions.Count(a => a.Step == RetentionStep.Anonymise);
-                counted += actions.Count(a => a.Step == RetentionStep.KeepAnonymousStats);
+                await CompleteOldestAsync();
             }
-            else if (actions.Count > 0)
-            {
-                var done = await ApplyAsync(actions, page.Pseudonyms, page.Range, holds, cancellationToken);
-                (archived, deleted, anonymised, counted, shredded) = (archived + done.Archived, deleted + done.Deleted, anonymised + done.Anonymised, counted + done.Counted, shredded + done.Shredded);
-            }
-
-            progress?.Report(scanned);
+        }
+        finally
+        {
+            // A failure leaves no page being applied behind it: each finishes (commits or rolls back) before the run ends.
+            await Task.WhenAll(applying.Select(a => (Task)a.Done)).ContinueWith(_ => { }, TaskScheduler.Default);
         }
 
         return new RetentionSummary(archived, deleted, anonymised, counted, shredded, held, scanned, dryRun);
@@ -200,7 +231,10 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
         return [.. holds.Where(h => h.ActiveAt(asOf))];
     }
 
-    private sealed record Done(int Archived, int Deleted, int Anonymised, int Counted, int Shredded);
+    private sealed record Done(int Archived, int Deleted, int Anonymised, int Counted, int Shredded)
+    {
+        public static readonly Done Nothing = new(0, 0, 0, 0, 0);
+    }
 
     private async Task<Done> ApplyAsync(List<Action> actions, Dictionary<Guid, string> pseudonyms, SubjectRange range, List<LegalHold> holds, CancellationToken cancellationToken)
     {
