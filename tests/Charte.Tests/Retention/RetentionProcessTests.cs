@@ -102,8 +102,7 @@ public sealed class RetentionProcessOnPostgreSql() : RetentionProcessTests(Store
     public async Task TwoRunsAtOnce_ProcessEveryDueRecordExactlyOnce()
     {
         await using var store = await TestStore.CreateAsync(Kind);
-        // Six pages of 500 subjects: the kill, sent once the first page is reported, lands with several still to do
-        // (with three, a run the test's reader fell behind on could finish first).
+        // Six pages of 500 subjects, so that the two runs meet on several pages (each run applies two at once).
         var due = await SeedAsync(store.Location, 3000);
 
         using var first = Start(store.Location);
