@@ -182,7 +182,10 @@ internal static class LedgerScan
         return part;
     }
 
-    private const string PostgreSqlRun = "SELECT id, at, actor, action, subject, purpose, outcome, detail FROM journal WHERE id >= $1 ORDER BY id LIMIT $2";
+    /// <summary>A journal row as every reader of this class takes it: the columns of the canonical form, in order.</summary>
+    private const string JournalRows = "SELECT id, at, actor, action, subject, purpose, outcome, detail FROM journal";
+
+    private const string PostgreSqlRun = JournalRows + " WHERE id >= $1 ORDER BY id LIMIT $2";
 
     /// <summary>PostgreSQL, the short way: a whole part's worth of journal rows in id order from the entry of its first leaf.</summary>
     private static async Task RunPostgreSqlAsync(NpgsqlConnection connection, long firstEntry, Leaf leaf, CancellationToken cancellationToken)
@@ -202,7 +205,7 @@ internal static class LedgerScan
     private const string PostgreSqlLeaves = "SELECT idx, entry_id, hash FROM ledger_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx";
 
     // The text columns are read as their UTF-8 bytes (GetBytes), into one buffer per part rather than a string each.
-    private const string PostgreSqlEntries = "SELECT id, at, actor, action, subject, purpose, outcome, detail FROM journal WHERE id >= $1 AND id <= $2 ORDER BY id";
+    private const string PostgreSqlEntries = JournalRows + " WHERE id >= $1 AND id <= $2 ORDER BY id";
 
     /// <summary>
     /// PostgreSQL: the part's leaves, then the journal over the range of their entry ids in id order (two range scans,
@@ -348,10 +351,10 @@ internal static class LedgerScan
         private Utf8Field Field(int i) => _lengths[i] < 0 ? Utf8Field.Null : new Utf8Field(_text.AsSpan(_starts[i], _lengths[i]));
     }
 
-    private const string SqliteRun = "SELECT id, at, actor, action, subject, purpose, outcome, detail FROM journal WHERE id >= ?1 ORDER BY id LIMIT ?2";
+    private const string SqliteRun = JournalRows + " WHERE id >= ?1 ORDER BY id LIMIT ?2";
     private const string SqliteLeaves = "SELECT idx, entry_id, hash FROM ledger_leaves WHERE idx >= ?1 AND idx < ?2 ORDER BY idx";
-    private const string SqliteEntries = "SELECT id, at, actor, action, subject, purpose, outcome, detail FROM journal WHERE id >= ?1 ORDER BY id";
-    private const string SqliteEntry = "SELECT id, at, actor, action, subject, purpose, outcome, detail FROM journal WHERE id = ?1";
+    private const string SqliteEntries = JournalRows + " WHERE id >= ?1 ORDER BY id";
+    private const string SqliteEntry = JournalRows + " WHERE id = ?1";
 
     /// <summary>
     /// SQLite, read through native statements: the leaves in order, merged with the journal read in id order beside them
