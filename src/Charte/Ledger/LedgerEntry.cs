@@ -62,11 +62,32 @@ public static class LedgerEntry
     /// <summary>The canonical time of a UTC time (to the microsecond, as both stores keep it) into <paramref name="destination"/>.</summary>
     public static void WriteTime(DateTime at, Span<byte> destination)
     {
-        // The round-trip format is the canonical one with a seventh digit of fraction, which is dropped.
-        Span<byte> roundTrip = stackalloc byte[28];
-        System.Buffers.Text.Utf8Formatter.TryFormat(DateTime.SpecifyKind(at, DateTimeKind.Utc), roundTrip, out _, new StandardFormat('O'));
-        roundTrip[..26].CopyTo(destination);
+        at.Deconstruct(out int year, out int month, out int day);
+        var time = at.TimeOfDay.Ticks;
+        Digits(destination[..4], year);
+        destination[4] = (byte)'-';
+        Digits(destination.Slice(5, 2), month);
+        destination[7] = (byte)'-';
+        Digits(destination.Slice(8, 2), day);
+        destination[10] = (byte)'T';
+        Digits(destination.Slice(11, 2), time / TimeSpan.TicksPerHour);
+        destination[13] = (byte)':';
+        Digits(destination.Slice(14, 2), time / TimeSpan.TicksPerMinute % 60);
+        destination[16] = (byte)':';
+        Digits(destination.Slice(17, 2), time / TimeSpan.TicksPerSecond % 60);
+        destination[19] = (byte)'.';
+        Digits(destination.Slice(20, 6), time / TimeSpan.TicksPerMicrosecond % 1_000_000);
         destination[26] = (byte)'Z';
+    }
+
+    /// <summary>The decimal digits of <paramref name="value"/>, zero-padded to the length of <paramref name="destination"/>.</summary>
+    private static void Digits(Span<byte> destination, long value)
+    {
+        for (var i = destination.Length - 1; i >= 0; i--)
+        {
+            destination[i] = (byte)('0' + (value % 10));
+            value /= 10;
+        }
     }
 
     /// <summary>As <see cref="TryWrite"/>, with the time already in canonical form (<see cref="WriteTime"/>).</summary>
@@ -141,24 +162,14 @@ public static class LedgerEntry
     }
 
     /// <summary>The ASCII bytes the JSON writer leaves as they are in a string (it escapes the rest).</summary>
-    private static readonly bool[] Plain = PlainBytes();
+    private static readonly SearchValues<byte> Plain = PlainBytes();
 
-    internal static bool IsPlain(ReadOnlySpan<byte> value)
+    /// <summary>Whether the JSON writer would write <paramref name="value"/> as it is (a vectorised search for any other byte).</summary>
+    internal static bool IsPlain(ReadOnlySpan<byte> value) => !value.ContainsAnyExcept(Plain);
+
+    private static SearchValues<byte> PlainBytes()
     {
-        foreach (var b in value)
-        {
-            if (b >= 0x80 || !Plain[b])
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static bool[] PlainBytes()
-    {
-        var plain = new bool[128];
+        var plain = new List<byte>(128);
         var buffer = new ArrayBufferWriter<byte>(16);
         for (var b = 0x20; b < 0x7F; b++)
         {
@@ -168,10 +179,13 @@ public static class LedgerEntry
                 json.WriteStringValue(((char)b).ToString());
             }
 
-            plain[b] = buffer.WrittenCount == 3;
+            if (buffer.WrittenCount == 3)
+            {
+                plain.Add((byte)b);
+            }
         }
 
-        return plain;
+        return SearchValues.Create([.. plain]);
     }
 
     private static void WriteJson(JournalEntry entry, ArrayBufferWriter<byte> buffer)

@@ -14,6 +14,10 @@ namespace Charte.Storage;
 internal static class Sql
 {
     private static readonly ConcurrentDictionary<string, NpgsqlDataSource> Sources = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, NpgsqlDataSource> ScanSources = new(StringComparer.Ordinal);
+
+    /// <summary>How much of the server's answer a scanning connection takes from the socket at a time (Npgsql's default: 8 KB).</summary>
+    private const int ScanReadBuffer = 64 * 1024;
 
     /// <summary>A pooled connection to the store, with SQLite's durability pragmas applied as EF Core's connections have them.</summary>
     public static async Task<DbConnection> OpenAsync(StoreLocation store, CancellationToken cancellationToken)
@@ -36,6 +40,17 @@ internal static class Sql
             throw;
         }
     }
+
+    /// <summary>
+    /// A connection for reading a large part of a table in order (the ledger's verification, megabytes of rows per
+    /// statement): on PostgreSQL it takes the rows from the socket 64 KB at a time, an eighth of the system calls of the
+    /// default; on SQLite it is <see cref="OpenAsync(StoreLocation, CancellationToken)"/>'s.
+    /// </summary>
+    public static async Task<DbConnection> OpenForScanAsync(StoreLocation store, CancellationToken cancellationToken) =>
+        store.Provider == StoreProvider.PostgreSql
+            ? await ScanSources.GetOrAdd(store.ConnectionString, connectionString =>
+                NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { ReadBufferSize = ScanReadBuffer })).OpenConnectionAsync(cancellationToken)
+            : await OpenAsync(store, cancellationToken);
 
     /// <summary>The hot statements are prepared once per connection and reused (Npgsql's automatic preparation).</summary>
     private static NpgsqlDataSource Source(string connectionString) =>
