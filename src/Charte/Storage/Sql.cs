@@ -24,7 +24,7 @@ internal static class Sql
     {
         if (store.Provider == StoreProvider.PostgreSql)
         {
-            return await Sources.GetOrAdd(store.ConnectionString, Source).OpenConnectionAsync(cancellationToken);
+            return await Sources.GetOrAdd(store.ConnectionString, connectionString => Source(connectionString)).OpenConnectionAsync(cancellationToken);
         }
 
         var connection = new SqliteConnection(store.ConnectionString);
@@ -48,13 +48,23 @@ internal static class Sql
     /// </summary>
     public static async Task<DbConnection> OpenForScanAsync(StoreLocation store, CancellationToken cancellationToken) =>
         store.Provider == StoreProvider.PostgreSql
-            ? await ScanSources.GetOrAdd(store.ConnectionString, connectionString =>
-                NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { ReadBufferSize = ScanReadBuffer })).OpenConnectionAsync(cancellationToken)
+            ? await ScanSources.GetOrAdd(store.ConnectionString, connectionString => Source(connectionString, ScanReadBuffer)).OpenConnectionAsync(cancellationToken)
             : await OpenAsync(store, cancellationToken);
 
-    /// <summary>The hot statements are prepared once per connection and reused (Npgsql's automatic preparation).</summary>
-    private static NpgsqlDataSource Source(string connectionString) =>
-        NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 32, AutoPrepareMinUsages = 2 });
+    /// <summary>
+    /// The hot statements are prepared once per connection and reused (Npgsql's automatic preparation);
+    /// <paramref name="readBuffer"/>, when given, replaces Npgsql's socket read size.
+    /// </summary>
+    private static NpgsqlDataSource Source(string connectionString, int? readBuffer = null)
+    {
+        var settings = new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 32, AutoPrepareMinUsages = 2 };
+        if (readBuffer is { } size)
+        {
+            settings.ReadBufferSize = size;
+        }
+
+        return NpgsqlDataSource.Create(settings);
+    }
 
     /// <summary>EF Core's own connection of a context, opened (so that a raw statement joins the context's transaction).</summary>
     public static async Task<DbConnection> OpenAsync(CharteDb db, CancellationToken cancellationToken)
