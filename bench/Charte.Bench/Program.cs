@@ -25,13 +25,15 @@ if (args is ["ledger-verify", var ledgerVerifyStore, var logKey, var trustPem])
     return;
 }
 
-// "verify STORE": the verifier alone over an existing ledger, five times (for profiling; signatures will not match).
-if (args is ["verify", var verifyStore])
+// "verify STORE [RUNS]": the verifier alone over an existing ledger, five times or RUNS, then its floor (for profiling;
+// signatures will not match).
+if (args is ["verify", var verifyStore, ..] && args.Length <= 3)
 {
+    var runs = args.Length == 3 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 5;
     using var signing = Charte.Ledger.SigningKeys.CreateInMemory("bench", TimeProvider.System);
     var best = 0.0;
     long leaves = 0;
-    for (var i = 0; i < 5; i++)
+    for (var i = 0; i < runs; i++)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var report = await Charte.Ledger.LedgerVerifier.VerifyAsync(Charte.Storage.StoreLocation.Parse(verifyStore), signing.LogPublicKey.Export(NSec.Cryptography.KeyBlobFormat.RawPublicKey), signing.Ca, CancellationToken.None);

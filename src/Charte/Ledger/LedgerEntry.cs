@@ -74,7 +74,17 @@ public static class LedgerEntry
         destination[13] = (byte)':';
         Digits(destination.Slice(14, 2), time / TimeSpan.TicksPerMinute % 60);
         destination[16] = (byte)':';
-        Digits(destination.Slice(17, 2), time / TimeSpan.TicksPerSecond % 60);
+        WriteSeconds(at, destination);
+    }
+
+    /// <summary>
+    /// The seconds and their fraction of the canonical time of <paramref name="at"/>, into a <paramref name="destination"/>
+    /// that already holds the canonical time of a moment of the same minute (journal entries come a minute at a time).
+    /// </summary>
+    public static void WriteSeconds(DateTime at, Span<byte> destination)
+    {
+        var time = at.Ticks % TimeSpan.TicksPerMinute;
+        Digits(destination.Slice(17, 2), time / TimeSpan.TicksPerSecond);
         destination[19] = (byte)'.';
         Digits(destination.Slice(20, 6), time / TimeSpan.TicksPerMicrosecond % 1_000_000);
         destination[26] = (byte)'Z';

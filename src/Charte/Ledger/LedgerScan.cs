@@ -315,6 +315,10 @@ internal static class LedgerScan
         private byte[] _text = new byte[2048];
         private byte[] _output = new byte[2048];
 
+        // The canonical time of the previous row, and its minute: the next row's usually differs in its seconds alone.
+        private readonly byte[] _time = new byte[LedgerEntry.TimeLength];
+        private long _minute = -1;
+
         /// <summary>
         /// 0x00 ‖ the canonical bytes of the row (columns id, at, actor, action, subject, purpose, outcome, detail), its
         /// columns read in order (the reader then never seeks back in the row), each text copied once.
@@ -396,9 +400,18 @@ internal static class LedgerScan
                 _output = new byte[length * 2 + 512];
             }
 
-            Span<byte> time = stackalloc byte[LedgerEntry.TimeLength];
-            LedgerEntry.WriteTime(when, time);
-            var canonical = LedgerEntry.TryWriteAt(_output.AsSpan(1), id, time, Field(0), Field(1), Field(2), Field(3), Field(4), Field(5));
+            var minute = when.Ticks / TimeSpan.TicksPerMinute;
+            if (minute == _minute)
+            {
+                LedgerEntry.WriteSeconds(when, _time);
+            }
+            else
+            {
+                LedgerEntry.WriteTime(when, _time);
+                _minute = minute;
+            }
+
+            var canonical = LedgerEntry.TryWriteAt(_output.AsSpan(1), id, _time, Field(0), Field(1), Field(2), Field(3), Field(4), Field(5));
             if (canonical > 0)
             {
                 _output[0] = 0x00;
