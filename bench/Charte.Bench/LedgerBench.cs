@@ -115,67 +115,74 @@ internal static class LedgerBench
 
     /// <summary>
     /// The verification of an existing ledger and its floor, in this process (the "ledger-verify" mode): the verifier
-    /// over the whole store, then SHA-256 of the same canonical bytes already in memory. Each is run
-    /// <see cref="VerifyRun.Runs"/> times and the fastest run counts: the first passes also compile the code, open the
-    /// connections (PostgreSQL: start their server processes and fill their caches) and read the file into the operating
-    /// system's cache, which the floor, already in memory, does not pay for. The first pass is reported beside it.
+    /// over the whole store, and SHA-256 of the same canonical bytes already in memory. Each is run
+    /// <see cref="VerifyRun.Runs"/> times, in turns (verifier, floor, verifier, floor…), so that a moment when the shared
+    /// machine is slower falls on both sides alike, and the fastest run of each counts: the first pass of the verifier
+    /// also compiles the code, opens the connections (PostgreSQL: starts their server processes and fills their caches)
+    /// and reads the file into the operating system's cache, which the floor, already in memory, does not pay for. That
+    /// first pass is reported beside it.
     /// </summary>
     public static async Task<VerifyRun> VerifyAsync(string storeSetting, byte[] logPublicKey, string trustPem)
     {
         var store = StoreLocation.Parse(storeSetting);
         using var trust = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(trustPem));
-        LedgerReport report = null!;
-        var verifying = TimeSpan.MaxValue;
-        var first = TimeSpan.Zero;
-        for (var run = 0; run < VerifyRun.Runs; run++)
+        async Task<(TimeSpan, LedgerReport)> Verify()
         {
-            var run1 = Stopwatch.StartNew();
-            report = await LedgerVerifier.VerifyAsync(store, logPublicKey, trust, CancellationToken.None);
-            verifying = run1.Elapsed < verifying ? run1.Elapsed : verifying;
-            first = run == 0 ? run1.Elapsed : first;
-            if (!report.Valid)
-            {
-                throw new InvalidOperationException(LedgerVerifier.Describe(report));
-            }
+            var clock = Stopwatch.StartNew();
+            var report = await LedgerVerifier.VerifyAsync(store, logPublicKey, trust, CancellationToken.None);
+            return report.Valid ? (clock.Elapsed, report) : throw new InvalidOperationException(LedgerVerifier.Describe(report));
         }
 
-        var (hashing, count, size) = await RawHashAsync(store);
-        return new VerifyRun(report.Leaves, verifying, first, count, hashing, size);
+        var (first, report) = await Verify();
+        var verifying = first;
+        var bytes = await CanonicalBytesAsync(store);
+        var hashing = TimeSpan.MaxValue;
+        for (var run = 0; run < VerifyRun.Runs; run++)
+        {
+            if (run > 0)
+            {
+                var (elapsed, _) = await Verify();
+                verifying = elapsed < verifying ? elapsed : verifying;
+            }
+
+            var pass = Hash(bytes);
+            hashing = pass < hashing ? pass : hashing;
+        }
+
+        return new VerifyRun(report.Leaves, verifying, first, bytes.Count, hashing, bytes.Sum(b => (long)b.Length) / Math.Max(1, bytes.Count));
     }
 
-    /// <summary>The floor alone, in entries per second (the "verify" mode).</summary>
+    /// <summary>The floor alone, in entries per second: the fastest of <see cref="VerifyRun.Runs"/> passes (the "verify" mode).</summary>
     public static async Task<double> FloorAsync(string storeSetting)
     {
-        var (hashing, count, _) = await RawHashAsync(StoreLocation.Parse(storeSetting));
-        return count / hashing.TotalSeconds;
+        var bytes = await CanonicalBytesAsync(StoreLocation.Parse(storeSetting));
+        return bytes.Count / Enumerable.Range(0, VerifyRun.Runs).Min(_ => Hash(bytes)).TotalSeconds;
     }
 
-    /// <summary>SHA-256 of every entry's canonical bytes, already in memory, one call per entry: the fastest of <see cref="VerifyRun.Runs"/>.</summary>
-    private static async Task<(TimeSpan Hashing, int Count, long Size)> RawHashAsync(StoreLocation store)
+    /// <summary>Every entry's canonical bytes, in tree order.</summary>
+    private static async Task<List<byte[]>> CanonicalBytesAsync(StoreLocation store)
     {
         var bytes = new List<byte[]>();
-        await using (var connection = await Sql.OpenAsync(store, CancellationToken.None))
+        await using var connection = await Sql.OpenAsync(store, CancellationToken.None);
+        await foreach (var leaf in LedgerStore.LeavesAsync(connection, CancellationToken.None))
         {
-            await foreach (var leaf in LedgerStore.LeavesAsync(connection, CancellationToken.None))
-            {
-                bytes.Add(LedgerEntry.Canonical(leaf.Entry!));
-            }
+            bytes.Add(LedgerEntry.Canonical(leaf.Entry!));
         }
 
-        var hashing = TimeSpan.MaxValue;
+        return bytes;
+    }
+
+    /// <summary>One pass of the floor: SHA-256 of every entry's bytes, one call per entry.</summary>
+    private static TimeSpan Hash(List<byte[]> bytes)
+    {
         var digest = new byte[32];
-        for (var run = 0; run < VerifyRun.Runs; run++)
+        var clock = Stopwatch.StartNew();
+        foreach (var entry in bytes)
         {
-            var raw = Stopwatch.StartNew();
-            foreach (var entry in bytes)
-            {
-                SHA256.HashData(entry, digest);
-            }
-
-            hashing = raw.Elapsed < hashing ? raw.Elapsed : hashing;
+            SHA256.HashData(entry, digest);
         }
 
-        return (hashing, bytes.Count, bytes.Sum(b => (long)b.Length) / Math.Max(1, bytes.Count));
+        return clock.Elapsed;
     }
 }
 
