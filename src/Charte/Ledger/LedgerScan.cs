@@ -571,8 +571,9 @@ internal static class LedgerScan
         }
 
         // Not the usual shape (a character JSON escapes, an unusual date): the general path, from .NET values.
-        var when = DateTime.Parse(Encoding.UTF8.GetString(at), CultureInfo.InvariantCulture);
-        return LedgerLeafInput.General(id, when, i => Null(2 + i) ? null : Encoding.UTF8.GetString(Text(2 + i)), ref buffer);
+        return DateTime.TryParse(Encoding.UTF8.GetString(at), CultureInfo.InvariantCulture, out var when)
+            ? LedgerLeafInput.General(id, when, i => Null(2 + i) ? null : Encoding.UTF8.GetString(Text(2 + i)), ref buffer)
+            : LedgerLeafInput.Unreadable(at, ref buffer);
     }
 
     private static void Check(sqlite3 db, int code)
@@ -675,6 +676,24 @@ internal static class LedgerScan
 /// <summary>The leaf input of a row of an unusual shape, through the journal entry and the general JSON writer.</summary>
 internal static class LedgerLeafInput
 {
+    /// <summary>
+    /// A row whose time is no time at all (someone wrote text there): it has no canonical form, and stands for itself as
+    /// 0x00 ‖ '!' ‖ that text, which no entry's leaf input is (canonical bytes begin with '{'), so its leaf hash differs
+    /// from the stored one and the verifier names the entry instead of failing on it.
+    /// </summary>
+    public static ReadOnlySpan<byte> Unreadable(ReadOnlySpan<byte> time, ref byte[] buffer)
+    {
+        if (time.Length + 2 > buffer.Length)
+        {
+            buffer = new byte[time.Length + 2];
+        }
+
+        buffer[0] = 0x00;
+        buffer[1] = (byte)'!';
+        time.CopyTo(buffer.AsSpan(2));
+        return buffer.AsSpan(0, time.Length + 2);
+    }
+
     /// <summary>0x00 ‖ the canonical bytes, in <paramref name="buffer"/> (grown if needed); <paramref name="text"/>: the six text fields from actor to detail.</summary>
     public static ReadOnlySpan<byte> General(long id, DateTime at, Func<int, string?> text, ref byte[] buffer)
     {

@@ -83,6 +83,7 @@ public abstract class LedgerTests(StoreKind kind)
     [InlineData("change one byte")]
     [InlineData("delete one")]
     [InlineData("swap two")]
+    [InlineData("set a time no clock reads")]
     [InlineData("rewrite and re-sign")]
     public async Task Tampering_IsDetected_AndTheFirstAffectedEntryIsNamed(string tampering)
     {
@@ -133,6 +134,12 @@ public abstract class LedgerTests(StoreKind kind)
                     UPDATE journal SET action = CASE WHEN id = {victim} THEN (SELECT action FROM journal WHERE id = {other}) ELSE (SELECT action FROM journal WHERE id = {victim}) END
                     WHERE id IN ({victim}, {other})
                     """);
+                expected = $"entry {victim} (leaf 7) does not match its leaf hash";
+                break;
+            case "set a time no clock reads":
+                await ExecuteAsync(open, kind == StoreKind.Sqlite
+                    ? $"UPDATE journal SET at = 'the day after tomorrow' WHERE id = {victim}"
+                    : $"UPDATE journal SET at = 'infinity' WHERE id = {victim}");
                 expected = $"entry {victim} (leaf 7) does not match its leaf hash";
                 break;
             default:
