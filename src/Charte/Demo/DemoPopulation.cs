@@ -6,6 +6,7 @@ using Charte.Keys;
 using Charte.Retention;
 using Charte.Storage;
 using Charte.Vault;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Charte.Demo;
 
@@ -27,28 +28,52 @@ internal static class DemoPopulation
         {
             var ids = Enumerable.Range(0, Math.Min(batch, count - start)).Select(_ => Guid.CreateVersion7(now)).ToList();
             var dataKeys = await keys.CreateManyAsync(ids, cancellationToken);
-            await using var db = await databases.CreateDbContextAsync(cancellationToken);
+
+            // The import's bulk rows (prepared inserts on SQLite, unnest on PostgreSQL): EF Core's change tracker took
+            // most of the demo's start for these few tens of thousands of rows.
+            var people = new People();
             foreach (var (key, index) in dataKeys.Select((k, i) => (k, start + i)))
             {
-                Person(db, charter, masters, key, faker, now, index);
+                Person(people, charter, masters, key, faker, now, index);
             }
 
-            db.Journal.Add(new JournalEntry { At = now.UtcDateTime, Actor = "demo", Action = "demo.seed", Outcome = "ok", Detail = $"{ids.Count} synthetic subjects" });
-            await db.SaveChangesAsync(cancellationToken);
+            await using var db = await databases.CreateDbContextAsync(cancellationToken);
+            var connection = await Sql.OpenAsync(db, cancellationToken);
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var raw = transaction.GetDbTransaction();
+            foreach (var rows in people.All)
+            {
+                await rows.WriteAsync(connection, raw, cancellationToken);
+            }
+
+            await JournalWriter.InsertAsync(connection, raw, [new JournalEntry { At = now.UtcDateTime, Actor = "demo", Action = "demo.seed", Outcome = "ok", Detail = $"{ids.Count} synthetic subjects" }], cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
 
         return count;
     }
 
-    private static void Person(CharteDb db, Charter charter, MasterKeys masters, SubjectDataKey key, Faker faker, DateTimeOffset now, int index)
+    /// <summary>A batch of people as the rows of each table, in the order their foreign keys need.</summary>
+    private sealed class People
+    {
+        public BulkRows Subjects { get; } = new("subjects", "id", "pseudonym", "category", "created_at");
+        public BulkRows Identifiers { get; } = new("subject_identifiers", "blind_index", "kind", "subject_id");
+        public BulkRows PurposeStates { get; } = new("purpose_states", "subject_id", "purpose", "restricted", "objected", "consent_given_at", "updated_at");
+        public BulkRows Records { get; } = new("records", "id", "subject_id", "purpose", "category", "value", "key_version", "source", "collected_at", "updated_at");
+        public BulkRows Events { get; } = new("subject_events", "subject_id", "event", "occurred_at", "recorded_at");
+
+        public IEnumerable<BulkRows> All => [Subjects, Identifiers, PurposeStates, Records, Events];
+    }
+
+    private static void Person(People people, Charter charter, MasterKeys masters, SubjectDataKey key, Faker faker, DateTimeOffset now, int index)
     {
         var category = faker.PickRandom(charter.Subjects.AsEnumerable()).Id;
         var first = faker.Name.FirstName();
         var last = faker.Name.LastName();
         var email = faker.Internet.Email(first, last, "demo.invalid", uniqueSuffix: index.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToLowerInvariant();
         var collected = now.AddDays(-faker.Random.Int(1, 6 * 365));
-        db.Subjects.Add(new Subject { Id = key.Subject, Pseudonym = Identifiers.Pseudonym(masters, key.Subject), Category = category, CreatedAt = collected.UtcDateTime });
-        db.Identifiers.Add(new SubjectIdentifier { SubjectId = key.Subject, Kind = Identifiers.Email, BlindIndex = Identifiers.BlindIndex(masters, Identifiers.Email, email) });
+        people.Subjects.Add(key.Subject, Identifiers.Pseudonym(masters, key.Subject), category, collected.UtcDateTime);
+        people.Identifiers.Add(Identifiers.BlindIndex(masters, Identifiers.Email, email), Identifiers.Email, key.Subject);
 
         foreach (var purpose in charter.Purposes.Where(p => p.Subjects.Any(s => s.Id == category)))
         {
@@ -59,7 +84,7 @@ internal static class DemoPopulation
                     continue;
                 }
 
-                db.PurposeStates.Add(new PurposeState { SubjectId = key.Subject, Purpose = purpose.Id, ConsentGivenAt = collected.UtcDateTime, UpdatedAt = collected.UtcDateTime });
+                people.PurposeStates.Add(key.Subject, purpose.Id, false, false, collected.UtcDateTime, collected.UtcDateTime);
             }
 
             foreach (var item in purpose.Data)
@@ -68,23 +93,13 @@ internal static class DemoPopulation
                 {
                     var value = Value(leaf, faker, first, last, email);
                     var id = Guid.CreateVersion7(now);
-                    db.Records.Add(new DataRecord
-                    {
-                        Id = id,
-                        SubjectId = key.Subject,
-                        Purpose = purpose.Id,
-                        Category = leaf,
-                        Value = key.SealRecord(id, JsonSerializer.SerializeToUtf8Bytes(value)),
-                        KeyVersion = key.Version,
-                        Source = YamlNames.Of(item.Source ?? DataSource.Provided),
-                        CollectedAt = collected.UtcDateTime,
-                        UpdatedAt = collected.UtcDateTime,
-                    });
+                    people.Records.Add(id, key.Subject, purpose.Id, leaf, key.SealRecord(id, JsonSerializer.SerializeToUtf8Bytes(value)), key.Version,
+                        YamlNames.Of(item.Source ?? DataSource.Provided), collected.UtcDateTime, collected.UtcDateTime);
                 }
             }
         }
 
-        db.Events.Add(new SubjectEvent { SubjectId = key.Subject, Event = BuiltInEvents.LastContact, OccurredAt = collected.AddDays(faker.Random.Int(0, 300)).UtcDateTime, RecordedAt = now.UtcDateTime });
+        people.Events.Add(key.Subject, BuiltInEvents.LastContact, collected.AddDays(faker.Random.Int(0, 300)).UtcDateTime, now.UtcDateTime);
     }
 
     /// <summary>The most specific categories under one a purpose names: <c>contact</c> gives <c>contact.email</c>, <c>contact.phone</c>…</summary>
