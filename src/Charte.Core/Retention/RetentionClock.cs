@@ -60,20 +60,63 @@ public static class RetentionClock
             return RetentionDecision.NoRule;
         }
 
-        var relevant = events.Where(e => e.Purpose is null || e.Purpose == record.Purpose).ToList();
-        relevant.Add(new EventFact(BuiltInEvents.Collected, record.Purpose, record.CollectedAt));
-        var rule = Choose(purpose.Retention, record, relevant);
-        return rule is null ? RetentionDecision.NoRule : Evaluate(rule, relevant, asOf);
+        var facts = new Facts(record, events);
+        var rule = Choose(purpose.Retention, record, facts);
+        return rule is null ? RetentionDecision.NoRule : Evaluate(rule, facts, asOf);
     }
 
     /// <summary>The rule of <paramref name="rules"/> that governs the record, or null when none covers it.</summary>
-    public static RetentionRule? Choose(IReadOnlyList<RetentionRule> rules, RecordFacts record, IReadOnlyList<EventFact> events)
+    public static RetentionRule? Choose(IReadOnlyList<RetentionRule> rules, RecordFacts record, IReadOnlyList<EventFact> events) =>
+        Choose(rules, record, new Facts(record, events));
+
+    private static RetentionRule? Choose(IReadOnlyList<RetentionRule> rules, RecordFacts record, Facts facts)
     {
         var covering = Covering.GetValue(rules, _ => new()).GetOrAdd((record.Category, record.SubjectCategory), key => [.. rules.Where(r => Covers(r, key.Category, key.Subject))]);
-        var triggered = covering.FirstOrDefault(r => r.When is { } when && events.Any(e => e.Event == when.Id));
-        return triggered ?? covering.Where(r => r.When is null)
-            .OrderByDescending(r => (r.Categories.Count > 0 ? 2 : 0) + (r.For.Count > 0 ? 1 : 0))
-            .FirstOrDefault();
+        RetentionRule? best = null;
+        var bestRank = -1;
+        foreach (var rule in covering)
+        {
+            if (rule.When is { } when)
+            {
+                if (facts.Latest(when.Id) is not null)
+                {
+                    return rule;
+                }
+
+                continue;
+            }
+
+            var rank = (rule.Categories.Count > 0 ? 2 : 0) + (rule.For.Count > 0 ? 1 : 0);
+            if (rank > bestRank)
+            {
+                (best, bestRank) = (rule, rank);
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>
+    /// What the clock knows of a record's events: the subject's events for the record's purpose or for the person as a
+    /// whole, and the record's own collection. Read in place: the clock runs on every record of a sweep.
+    /// </summary>
+    private readonly struct Facts(RecordFacts record, IReadOnlyList<EventFact> events)
+    {
+        /// <summary>The latest occurrence of an event, or null when it has not happened.</summary>
+        public DateTimeOffset? Latest(string id)
+        {
+            DateTimeOffset? latest = id == BuiltInEvents.Collected ? record.CollectedAt : null;
+            for (var i = 0; i < events.Count; i++)
+            {
+                var fact = events[i];
+                if (fact.Event == id && (fact.Purpose is null || fact.Purpose == record.Purpose) && (latest is null || fact.At > latest))
+                {
+                    latest = fact.At;
+                }
+            }
+
+            return latest;
+        }
     }
 
     /// <summary>The rules of a purpose that cover a (category, subject category): the same for every record that has them.</summary>
@@ -83,7 +126,7 @@ public static class RetentionClock
         (rule.Categories.Count == 0 || rule.Categories.Any(c => category == c.Id || category.StartsWith(c.Id + ".", StringComparison.Ordinal)))
         && (rule.For.Count == 0 || (subjectCategory is { } subject && rule.For.Any(f => f.Id == subject)));
 
-    private static RetentionDecision Evaluate(RetentionRule rule, List<EventFact> events, DateTimeOffset asOf)
+    private static RetentionDecision Evaluate(RetentionRule rule, Facts events, DateTimeOffset asOf)
     {
         var end = EndStep(rule.Then);
         DateTimeOffset? activeEnd;
@@ -136,20 +179,29 @@ public static class RetentionClock
     };
 
     /// <summary>The instant an anchor designates, or null with the events it still waits for.</summary>
-    private static (DateTimeOffset? At, string? Waiting) Anchor(RetentionAnchor anchor, List<EventFact> events)
+    private static (DateTimeOffset? At, string? Waiting) Anchor(RetentionAnchor anchor, Facts events)
     {
-        var dates = anchor.Events.Select(e => (e.Id, At: events.Where(f => f.Event == e.Id).Select(f => (DateTimeOffset?)f.At).Max())).ToList();
-        var happened = dates.Where(d => d.At is not null).Select(d => d.At!.Value).ToList();
-        var missing = string.Join(", ", dates.Where(d => d.At is null).Select(d => d.Id));
-        DateTimeOffset? at = anchor.Combination switch
+        DateTimeOffset? at = null;
+        var all = true;
+        foreach (var reference in anchor.Events)
         {
-            EventCombination.FirstOf => happened.Count > 0 ? happened.Min() : null,
-            EventCombination.LatestOf => happened.Count == dates.Count ? happened.Max() : null,
-            _ => happened.Count > 0 ? happened[0] : null,
-        };
-        if (at is null)
+            if (events.Latest(reference.Id) is not { } happened)
+            {
+                all = false;
+                continue;
+            }
+
+            at = anchor.Combination switch
+            {
+                EventCombination.FirstOf => at is null || happened < at ? happened : at,
+                EventCombination.LatestOf => at is null || happened > at ? happened : at,
+                _ => at ?? happened,
+            };
+        }
+
+        if (at is null || (anchor.Combination == EventCombination.LatestOf && !all))
         {
-            return (null, missing);
+            return (null, string.Join(", ", anchor.Events.Where(e => events.Latest(e.Id) is null).Select(e => e.Id)));
         }
 
         if (anchor.EndOfCalendarYear)

@@ -40,6 +40,15 @@ public sealed class KeyStoreDb(DbContextOptions<KeyStoreDb> options) : DbContext
         return new PooledDbContextFactory<KeyStoreDb>(options.Options);
     }
 
+    /// <summary>The table of data keys as plain SQL names it: schema-qualified on PostgreSQL, alone in its file on SQLite.</summary>
+    internal static string Table(StoreLocation store) => store.Provider == StoreProvider.PostgreSql ? $"{StoreLocation.KeySchema}.subject_keys" : "subject_keys";
+
+    /// <summary>A plain connection to the key store (its own file on SQLite, with the data's durability settings).</summary>
+    internal static async Task<System.Data.Common.DbConnection> OpenAsync(StoreLocation store, CancellationToken cancellationToken) =>
+        store.Provider == StoreProvider.PostgreSql
+            ? await Sql.OpenAsync(store, cancellationToken)
+            : await Sql.OpenSqliteAsync(store.KeyStoreConnectionString, cancellationToken);
+
     public static void Configure(DbContextOptionsBuilder options, StoreLocation store)
     {
         switch (store.Provider)

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Charte.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
@@ -85,7 +86,7 @@ public sealed class SubjectKeys(IDbContextFactory<KeyStoreDb> store, MasterKeys 
         var made = subjects.Select(NewKey).ToList();
         await using var db = await store.CreateDbContextAsync(cancellationToken);
         var table = db.Model.FindEntityType(typeof(SubjectKey))!.GetSchemaQualifiedTableName()!;
-        var rows = new Storage.BulkRows(table, "subject_id", "version", "master_version", "wrapped", "created_at");
+        var rows = new BulkRows(table, "subject_id", "version", "master_version", "wrapped", "created_at");
         foreach (var (row, _) in made)
         {
             rows.Add(row.SubjectId, row.Version, row.MasterVersion, row.Wrapped, row.CreatedAt);
@@ -150,6 +151,31 @@ public sealed class SubjectKeys(IDbContextFactory<KeyStoreDb> store, MasterKeys 
         Forget(subjects);
         await using var db = await store.CreateDbContextAsync(cancellationToken);
         var deleted = await db.SubjectKeys.Where(k => subjects.Contains(k.SubjectId)).ExecuteDeleteAsync(cancellationToken);
+        Forget(subjects);
+        return deleted;
+    }
+
+    /// <summary>
+    /// <see cref="ShredManyAsync(IReadOnlyCollection{Guid}, CancellationToken)"/> in plain SQL on a connection of its own
+    /// to <paramref name="location"/>'s key store, for retention sweeps: committed at once, before the caller's
+    /// transaction deletes the data. The smallest and largest id bound the statement, so that the key store's index
+    /// finds the rows of a long list.
+    /// </summary>
+    internal async Task<int> ShredManyAsync(StoreLocation location, IReadOnlyList<Guid> subjects, CancellationToken cancellationToken)
+    {
+        if (subjects.Count == 0)
+        {
+            return 0;
+        }
+
+        Forget(subjects);
+        var sorted = subjects.Order().ToList();
+        await using var connection = await KeyStoreDb.OpenAsync(location, cancellationToken);
+        await using var command = Sql.Command(connection, "");
+        command.CommandText = $"DELETE FROM {KeyStoreDb.Table(location)} WHERE subject_id >= @first AND subject_id <= @last AND {Sql.IdIn(command, "subject_id", "@ids", sorted)}";
+        command.Add("@first", sorted[0]);
+        command.Add("@last", sorted[^1]);
+        var deleted = await command.ExecuteNonQueryAsync(cancellationToken);
         Forget(subjects);
         return deleted;
     }

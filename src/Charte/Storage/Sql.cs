@@ -27,7 +27,13 @@ internal static class Sql
             return await Sources.GetOrAdd(store.ConnectionString, connectionString => Source(connectionString)).OpenConnectionAsync(cancellationToken);
         }
 
-        var connection = new SqliteConnection(store.ConnectionString);
+        return await OpenSqliteAsync(store.ConnectionString, cancellationToken);
+    }
+
+    /// <summary>A SQLite connection (the data's file or the key store's) with the durability pragmas.</summary>
+    public static async Task<SqliteConnection> OpenSqliteAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(connectionString);
         try
         {
             await connection.OpenAsync(cancellationToken);

@@ -1,6 +1,10 @@
 using System.Data.Common;
+using System.Reflection;
 using Charte.Keys;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 namespace Charte.Storage;
 
@@ -10,6 +14,10 @@ namespace Charte.Storage;
 /// other command pointed at a mistyped path must not leave an empty database there, and one pointed at a store of
 /// another version must say so rather than fail half-way.
 /// </summary>
+/// <remarks>
+/// Asked with plain SQL against EF Core's history tables and the migrations' own attributes, not through EF Core's
+/// migrator: building a context's services and its migrations assembly cost a batch command about a second of start-up.
+/// </remarks>
 public static class StoreSchema
 {
     /// <summary>What stops a command from using the store, in one line, or null when it is ready.</summary>
@@ -18,7 +26,7 @@ public static class StoreSchema
         var migrate = $"`charte db migrate --store {store}`";
         if (store.SqlitePath is { } path)
         {
-            var keyFile = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(store.KeyStoreConnectionString).DataSource;
+            var keyFile = new SqliteConnectionStringBuilder(store.KeyStoreConnectionString).DataSource;
             if (!File.Exists(path))
             {
                 return $"{store}: no store at {path}; create one with {migrate} (or start `charte serve`, which does)";
@@ -32,12 +40,23 @@ public static class StoreSchema
 
         try
         {
-            await using var data = await CharteDb.Factory(store).CreateDbContextAsync(cancellationToken);
-            await using var keys = await KeyStoreDb.Factory(store).CreateDbContextAsync(cancellationToken);
-            foreach (var (context, what) in new (DbContext, string)[] { (data, "data"), (keys, "key store") })
+            await using var data = await Sql.OpenAsync(store, cancellationToken);
+            foreach (var (context, what) in new[] { (typeof(CharteDb), "data"), (typeof(KeyStoreDb), "key store") })
             {
-                var known = context.Database.GetMigrations().ToList();
-                var applied = (await context.Database.GetAppliedMigrationsAsync(cancellationToken)).ToList();
+                var known = Known(context);
+                List<string> applied;
+                if (context == typeof(KeyStoreDb) && store.Provider == StoreProvider.Sqlite)
+                {
+                    await using var keys = await KeyStoreDb.OpenAsync(store, cancellationToken);
+                    applied = await AppliedAsync(keys, KeyStoreDb.HistoryTable, null, cancellationToken);
+                }
+                else
+                {
+                    applied = context == typeof(KeyStoreDb)
+                        ? await AppliedAsync(data, KeyStoreDb.HistoryTable, StoreLocation.KeySchema, cancellationToken)
+                        : await AppliedAsync(data, HistoryRepository.DefaultTableName, null, cancellationToken);
+                }
+
                 if (applied.Count == 0)
                 {
                     return $"{store}: no Charte schema in the {what}; create it with {migrate}";
@@ -60,5 +79,44 @@ public static class StoreSchema
         }
 
         return null;
+    }
+
+    /// <summary>The migrations this build carries for a context, in order: the ids their attributes give them.</summary>
+    internal static List<string> Known(Type context) =>
+        [.. typeof(StoreSchema).Assembly.GetTypes()
+            .Where(t => t.IsSubclassOf(typeof(Migration)) && t.GetCustomAttribute<DbContextAttribute>()?.ContextType == context)
+            .Select(t => t.GetCustomAttribute<MigrationAttribute>()?.Id)
+            .OfType<string>()
+            .Order(StringComparer.Ordinal)];
+
+    /// <summary>The migrations applied to a store, from EF Core's history table; none when the table is not there.</summary>
+    private static async Task<List<string>> AppliedAsync(DbConnection connection, string table, string? schema, CancellationToken cancellationToken)
+    {
+        var sqlite = connection is SqliteConnection;
+        await using (var exists = Sql.Command(connection, sqlite
+            ? "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = @table"
+            : "SELECT count(*) FROM pg_catalog.pg_tables WHERE tablename = @table AND schemaname = coalesce(@schema, current_schema())"))
+        {
+            exists.Add("@table", table);
+            if (!sqlite)
+            {
+                exists.Add("@schema", schema);
+            }
+
+            if (Convert.ToInt64(await exists.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) == 0)
+            {
+                return [];
+            }
+        }
+
+        var applied = new List<string>();
+        await using var command = Sql.Command(connection, $"""SELECT "MigrationId" FROM {(schema is null ? "" : $"\"{schema}\".")}"{table}" ORDER BY "MigrationId" """);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            applied.Add(reader.GetString(0));
+        }
+
+        return applied;
     }
 }

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Charte.Applications;
 using Charte.Charters;
 using Charte.Hosting;
@@ -210,14 +211,42 @@ public static class SubjectsApi
     /// were destroyed: blind indexes, events and statuses deleted, the subject row left as a tombstone, one journal
     /// entry per subject.
     /// </summary>
-    internal static async Task TombstoneAsync(CharteDb db, Dictionary<Guid, Journal.JournalEntry> entries, TimeProvider clock, CancellationToken cancellationToken)
+    internal static Task TombstoneAsync(CharteDb db, Dictionary<Guid, Journal.JournalEntry> entries, TimeProvider clock, CancellationToken cancellationToken) =>
+        TombstoneAsync(db.Database.GetDbConnection(), db.Database.CurrentTransaction!.GetDbTransaction(), entries, clock, cancellationToken);
+
+    /// <summary>
+    /// <see cref="TombstoneAsync(CharteDb, Dictionary{Guid, Journal.JournalEntry}, TimeProvider, CancellationToken)"/> in
+    /// plain SQL on the caller's connection. Every statement also names the smallest and largest id, so that the
+    /// database reaches the rows through its index even for a long list (a retention sweep's page of 500 subjects
+    /// otherwise read the whole subjects table once per page).
+    /// </summary>
+    internal static async Task TombstoneAsync(DbConnection connection, DbTransaction transaction, Dictionary<Guid, Journal.JournalEntry> entries, TimeProvider clock, CancellationToken cancellationToken)
     {
-        var ids = entries.Keys.ToList();
-        await db.Identifiers.Where(i => ids.Contains(i.SubjectId)).ExecuteDeleteAsync(cancellationToken);
-        await db.Events.Where(e => ids.Contains(e.SubjectId)).ExecuteDeleteAsync(cancellationToken);
-        await db.PurposeStates.Where(p => ids.Contains(p.SubjectId)).ExecuteDeleteAsync(cancellationToken);
-        var now = clock.GetUtcNow().UtcDateTime;
-        await db.Subjects.Where(s => ids.Contains(s.Id)).ExecuteUpdateAsync(s => s.SetProperty(x => x.ShreddedAt, now).SetProperty(x => x.Category, (string?)null), cancellationToken);
-        await Journal.JournalWriter.InsertAsync(db.Database.GetDbConnection(), db.Database.CurrentTransaction!.GetDbTransaction(), [.. entries.Values], cancellationToken);
+        if (entries.Count == 0)
+        {
+            return;
+        }
+
+        var ids = entries.Keys.Order().ToList();
+        foreach (var (table, column) in new[] { ("subject_identifiers", "subject_id"), ("subject_events", "subject_id"), ("purpose_states", "subject_id"), ("subjects", "id") })
+        {
+            await using var command = Sql.Command(connection, "", transaction);
+            var match = $"{column} >= @first AND {column} <= @last AND {Sql.IdIn(command, column, "@ids", ids)}";
+            command.Add("@first", ids[0]);
+            command.Add("@last", ids[^1]);
+            if (table == "subjects")
+            {
+                command.CommandText = $"UPDATE subjects SET shredded_at = @now, category = NULL WHERE {match}";
+                command.Add("@now", clock.GetUtcNow().UtcDateTime);
+            }
+            else
+            {
+                command.CommandText = $"DELETE FROM {table} WHERE {match}";
+            }
+
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await Journal.JournalWriter.InsertAsync(connection, transaction, [.. entries.Values], cancellationToken);
     }
 }
