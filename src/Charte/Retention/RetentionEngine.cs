@@ -129,56 +129,78 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
     public async Task<RetentionSummary> RunAsync(DateTimeOffset asOf, bool dryRun, IProgress<int>? progress, CancellationToken cancellationToken)
     {
         var holds = await HoldsAsync(asOf, cancellationToken);
-        int archived = 0, deleted = 0, anonymised = 0, counted = 0, shredded = 0, held = 0, scanned = 0;
-        var applying = new Queue<(Task<Done> Done, int Scanned)>();
+        return dryRun ? await ForecastRunAsync(asOf, holds, progress, cancellationToken) : await ApplyRunAsync(asOf, holds, progress, cancellationToken);
+    }
+
+    /// <summary><c>--dry-run</c>: what a run would do now, read without locking anything.</summary>
+    private async Task<RetentionSummary> ForecastRunAsync(DateTimeOffset asOf, List<LegalHold> holds, IProgress<int>? progress, CancellationToken cancellationToken)
+    {
+        var done = Done.Nothing;
+        await foreach (var page in PagesAsync(cancellationToken))
+        {
+            var (actions, held) = Decide(page, asOf, holds);
+            done += new Done(actions.Count(a => a.Step == RetentionStep.Archive), actions.Count(a => a.Step == RetentionStep.Delete),
+                actions.Count(a => a.Step == RetentionStep.Anonymise), actions.Count(a => a.Step == RetentionStep.KeepAnonymousStats), 0, held, page.Items.Count);
+            progress?.Report(done.Scanned);
+        }
+
+        return done.Summary(dryRun: true);
+    }
+
+    /// <summary>
+    /// The run itself, page after page: each page is one transaction that locks its subjects (PostgreSQL: those no
+    /// other transaction holds), reads their events and items under that lock, asks the clock, and applies what is due.
+    /// Read under the lock, the page is exactly what the actions change: an event posted or a record written a moment
+    /// before is seen, none can arrive meanwhile (every write of a subject's data takes a share lock on its row), and
+    /// another sweep never holds the same subjects.
+    /// </summary>
+    private async Task<RetentionSummary> ApplyRunAsync(DateTimeOffset asOf, List<LegalHold> holds, IProgress<int>? progress, CancellationToken cancellationToken)
+    {
+        var done = Done.Nothing;
+        var applying = new Queue<Task<Done>>();
         async Task CompleteOldestAsync()
         {
-            var (task, upTo) = applying.Dequeue();
-            var done = await task;
-            (archived, deleted, anonymised, counted, shredded) = (archived + done.Archived, deleted + done.Deleted, anonymised + done.Anonymised, counted + done.Counted, shredded + done.Shredded);
-            progress?.Report(upTo);
+            done += await applying.Dequeue();
+            progress?.Report(done.Scanned);
         }
 
         try
         {
-            // The next page is read while this one is applied (pages are disjoint ranges of subjects).
-            await using var pages = PagesAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
-            var reading = pages.MoveNextAsync();
-            while (await reading)
+            Guid? after = null;
+            while (true)
             {
-                var page = pages.Current;
-                reading = pages.MoveNextAsync();
-                var actions = new List<Action>();
-                foreach (var (item, subjectCategory, events) in page.Items)
-                {
-                    scanned++;
-                    var (decision, step, isHeld) = Verdict(item, subjectCategory, events, asOf, holds);
-                    if (isHeld)
-                    {
-                        held++;
-                    }
-                    else if (step is { } now)
-                    {
-                        actions.Add(new Action(item, now, decision.Rule!));
-                    }
-                }
-
-                if (dryRun)
-                {
-                    archived += actions.Count(a => a.Step == RetentionStep.Archive);
-                    deleted += actions.Count(a => a.Step == RetentionStep.Delete);
-                    anonymised += actions.Count(a => a.Step == RetentionStep.Anonymise);
-                    counted += actions.Count(a => a.Step == RetentionStep.KeepAnonymousStats);
-                    progress?.Report(scanned);
-                    continue;
-                }
-
                 if (applying.Count == ApplyingAtOnce)
                 {
                     await CompleteOldestAsync();
                 }
 
-                applying.Enqueue((actions.Count > 0 ? ApplyAsync(actions, page.Pseudonyms, page.Range, holds, cancellationToken) : Task.FromResult(Done.Nothing), scanned));
+                var connection = await Sql.OpenAsync(store, cancellationToken);
+                DbTransaction? transaction = null;
+                try
+                {
+                    transaction = await connection.BeginTransactionAsync(cancellationToken);
+                    await CustomPlansAsync(connection, transaction, cancellationToken);
+                    var subjects = await SubjectsAsync(connection, transaction, after, locking: true, cancellationToken);
+                    if (subjects.Count == 0)
+                    {
+                        await transaction.DisposeAsync();
+                        await connection.DisposeAsync();
+                        break;
+                    }
+
+                    after = subjects[^1].Id;
+                    applying.Enqueue(ApplyAsync(connection, transaction, subjects, asOf, holds, cancellationToken));
+                }
+                catch
+                {
+                    if (transaction is not null)
+                    {
+                        await transaction.DisposeAsync();
+                    }
+
+                    await connection.DisposeAsync();
+                    throw;
+                }
             }
 
             while (applying.Count > 0)
@@ -189,10 +211,31 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
         finally
         {
             // A failure leaves no page being applied behind it: each finishes (commits or rolls back) before the run ends.
-            await Task.WhenAll(applying.Select(a => (Task)a.Done)).ContinueWith(_ => { }, TaskScheduler.Default);
+            await Task.WhenAll(applying).ContinueWith(_ => { }, TaskScheduler.Default);
         }
 
-        return new RetentionSummary(archived, deleted, anonymised, counted, shredded, held, scanned, dryRun);
+        return done.Summary(dryRun: false);
+    }
+
+    /// <summary>A page's items with the step the clock gives each now (held ones counted apart).</summary>
+    private (List<Action> Actions, int Held) Decide(Page page, DateTimeOffset asOf, List<LegalHold> holds)
+    {
+        var actions = new List<Action>();
+        var held = 0;
+        foreach (var (item, subjectCategory, events) in page.Items)
+        {
+            var (decision, step, isHeld) = Verdict(item, subjectCategory, events, asOf, holds);
+            if (isHeld)
+            {
+                held++;
+            }
+            else if (step is { } now)
+            {
+                actions.Add(new Action(item, now, decision.Rule!));
+            }
+        }
+
+        return (actions, held);
     }
 
     /// <summary>
@@ -243,100 +286,118 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
         return [.. holds.Where(h => h.ActiveAt(asOf))];
     }
 
-    private sealed record Done(int Archived, int Deleted, int Anonymised, int Counted, int Shredded)
+    private sealed record Done(int Archived, int Deleted, int Anonymised, int Counted, int Shredded, int Held, int Scanned)
     {
-        public static readonly Done Nothing = new(0, 0, 0, 0, 0);
+        public static readonly Done Nothing = new(0, 0, 0, 0, 0, 0, 0);
+
+        public static Done operator +(Done a, Done b) =>
+            new(a.Archived + b.Archived, a.Deleted + b.Deleted, a.Anonymised + b.Anonymised, a.Counted + b.Counted, a.Shredded + b.Shredded, a.Held + b.Held, a.Scanned + b.Scanned);
+
+        public RetentionSummary Summary(bool dryRun) => new(Archived, Deleted, Anonymised, Counted, Shredded, Held, Scanned, dryRun);
     }
 
-    private async Task<Done> ApplyAsync(List<Action> actions, Dictionary<Guid, string> pseudonyms, SubjectRange range, List<LegalHold> holds, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies one page in its transaction (the connection and transaction are the page's, and are closed here): reads
+    /// the locked subjects' events and items, asks the clock, archives, deletes, anonymises or counts what is due, writes
+    /// a ledger entry per subject, purpose, step and rule, and shreds the subjects left with nothing.
+    /// </summary>
+    private async Task<Done> ApplyAsync(DbConnection connection, DbTransaction transaction, List<PageSubject> subjects, DateTimeOffset asOf, List<LegalHold> holds, CancellationToken cancellationToken)
     {
-        int archived = 0, deleted = 0, anonymised = 0, counted = 0;
-        var emptied = new HashSet<Guid>();
-        var now = clock.GetUtcNow().UtcDateTime;
-        await using var connection = await Sql.OpenAsync(store, cancellationToken);
-        await using var dbTransaction = await connection.BeginTransactionAsync(cancellationToken);
-        var owned = await LockAsync(connection, dbTransaction, range, [.. actions.Select(a => a.Item.Subject).Distinct()], cancellationToken);
-        var mine = actions.Where(a => owned.Contains(a.Item.Subject)).ToDictionary(a => a.Item.Id);
-        var anonymous = new BulkRows("anonymous_records", "id", "purpose", "category", "value", "collected_year", "created_at");
-        var changed = new List<(Action Action, Changed Row)>();
-        foreach (var step in mine.Values.Select(a => a.Step).Distinct())
+        await using var owned = connection;
+        await using var ownedTransaction = transaction;
+        var page = await ReadAsync(connection, transaction, subjects, cancellationToken);
+        var (actions, held) = Decide(page, asOf, holds);
+        if (actions.Count == 0)
         {
-            var ids = mine.Values.Where(a => a.Step == step).ToList();
-            var kept = step == RetentionStep.Anonymise ? await AnonymiseAsync(connection, dbTransaction, range, [.. ids.Where(a => !a.Item.Document).Select(a => a.Item.Id)], now, cancellationToken) : [];
+            await transaction.CommitAsync(cancellationToken);
+            return new Done(0, 0, 0, 0, 0, held, page.Items.Count);
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var range = page.Range;
+        var anonymous = new BulkRows("anonymous_records", "id", "purpose", "category", "value", "collected_year", "created_at");
+        var items = new Dictionary<(Guid Subject, bool Document), int>();
+        foreach (var (item, _, _) in page.Items)
+        {
+            Count(items, (item.Subject, item.Document));
+        }
+
+        var removed = new Dictionary<Guid, int>();
+        foreach (var step in actions.Select(a => a.Step).Distinct())
+        {
+            var acting = actions.Where(a => a.Step == step).ToList();
+            var kept = step == RetentionStep.Anonymise ? await AnonymiseAsync(connection, transaction, range, [.. acting.Where(a => !a.Item.Document).Select(a => a.Item.Id)], now, cancellationToken) : [];
             foreach (var document in new[] { false, true })
             {
-                var rows = await ChangeAsync(connection, dbTransaction, document ? "documents" : "records", step, range, [.. ids.Where(a => a.Item.Document == document).Select(a => a.Item.Id)], now, cancellationToken);
-                changed.AddRange(rows.Select(r => (mine[r.Id], r)));
+                var these = acting.Where(a => a.Item.Document == document).ToList();
+                var changed = await ChangeAsync(connection, transaction, document ? "documents" : "records", step, range, these, items, now, cancellationToken);
+                if (changed != these.Count)
+                {
+                    // The page's subjects are locked (on SQLite the store is): what was read is what is there.
+                    throw new InvalidOperationException($"retention: {changed} {(document ? "documents" : "records")} changed where {these.Count} were due on a locked page; nothing of the page was applied");
+                }
             }
 
-            var done = changed.Where(c => c.Action.Step == step).ToList();
-            switch (step)
+            if (step == RetentionStep.Anonymise)
             {
-                case RetentionStep.Archive:
-                    archived += done.Count;
-                    break;
-                case RetentionStep.Delete:
-                    deleted += done.Count;
-                    break;
-                case RetentionStep.Anonymise:
-                    anonymised += done.Count;
-                    Keep(anonymous, done.Select(d => kept.GetValueOrDefault(d.Row.Id) ?? Anonymous(d.Action.Item, null, now)));
-                    break;
-                default:
-                    counted += done.Count;
-                    Keep(anonymous, done.Select(d => Anonymous(d.Action.Item, null, now)));
-                    break;
+                Keep(anonymous, acting.Select(a => kept.GetValueOrDefault(a.Item.Id) ?? Anonymous(a.Item, null, now)));
+            }
+            else if (step == RetentionStep.KeepAnonymousStats)
+            {
+                Keep(anonymous, acting.Select(a => Anonymous(a.Item, null, now)));
             }
 
             if (step != RetentionStep.Archive)
             {
-                emptied.UnionWith(done.Select(d => d.Action.Item.Subject));
+                foreach (var action in acting)
+                {
+                    Count(removed, action.Item.Subject);
+                }
             }
         }
 
-        // One ledger entry per subject, purpose, step and rule, counting only the rows this sweep changed.
+        // One ledger entry per subject, purpose, step and rule.
         var entries = new List<JournalEntry>();
-        foreach (var group in changed.GroupBy(c => (c.Action.Item.Subject, c.Action.Item.Purpose, c.Action.Step, c.Action.Rule)))
+        foreach (var group in actions.GroupBy(a => (a.Item.Subject, a.Item.Purpose, a.Step, a.Rule)))
         {
             var (subject, purpose, step, rule) = group.Key;
-            var categories = string.Join(", ", group.Select(c => c.Action.Item.Category).Distinct().Order(StringComparer.Ordinal));
+            var categories = string.Join(", ", group.Select(a => a.Item.Category).Distinct().Order(StringComparer.Ordinal));
             entries.Add(new JournalEntry
             {
                 At = now,
                 Actor = Actor,
                 Action = "retention." + YamlNames.Of(step),
-                Subject = pseudonyms.GetValueOrDefault(subject),
+                Subject = page.Pseudonyms.GetValueOrDefault(subject),
                 Purpose = purpose,
                 Outcome = "ok",
                 Detail = Truncate($"{group.Count()} items: {categories}; rule: {Describe(rule)}"),
             });
         }
 
-        // Subjects left with nothing (and under no hold) are shredded in this same transaction: on PostgreSQL their rows
-        // are locked, so nothing can be added to them meanwhile. Their keys go first (a crash before the commit leaves
-        // their data unreadable and due, and the next run finishes the job).
-        var remaining = emptied.Count == 0 ? [] : await RemainingAsync(connection, dbTransaction, range, emptied, cancellationToken);
-        var empty = emptied.Where(s => !remaining.Contains(s) && !holds.Any(h => h.SubjectId == s)).ToDictionary(s => s, s => new JournalEntry
-        {
-            At = now,
-            Actor = Actor,
-            Action = "retention.shred",
-            Subject = pseudonyms.GetValueOrDefault(s),
-            Outcome = "ok",
-            Detail = "key destroyed; nothing of the subject remains",
-        });
-        await JournalWriter.InsertAsync(connection, dbTransaction, entries, cancellationToken);
-        await anonymous.WriteAsync(connection, dbTransaction, cancellationToken);
+        // Subjects left with nothing (and under no hold) are shredded in this same transaction: their rows are locked,
+        // so nothing can be added to them meanwhile. Their keys go first (a crash before the commit leaves their data
+        // unreadable and due, and the next run finishes the job).
+        var empty = removed.Where(r => r.Value == items.GetValueOrDefault((r.Key, false)) + items.GetValueOrDefault((r.Key, true)) && !holds.Any(h => h.SubjectId == r.Key))
+            .ToDictionary(r => r.Key, r => new JournalEntry
+            {
+                At = now,
+                Actor = Actor,
+                Action = "retention.shred",
+                Subject = page.Pseudonyms.GetValueOrDefault(r.Key),
+                Outcome = "ok",
+                Detail = "key destroyed; nothing of the subject remains",
+            });
+        await JournalWriter.InsertAsync(connection, transaction, entries, cancellationToken);
+        await anonymous.WriteAsync(connection, transaction, cancellationToken);
         if (empty.Count > 0)
         {
             await keys.ShredManyAsync(store, [.. empty.Keys], cancellationToken);
-            await SubjectsApi.TombstoneAsync(connection, dbTransaction, empty, clock, cancellationToken);
+            await SubjectsApi.TombstoneAsync(connection, transaction, empty, clock, cancellationToken);
         }
 
-        await dbTransaction.CommitAsync(cancellationToken);
-
-        var shredded = empty.Count;
-        return new Done(archived, deleted, anonymised, counted, shredded);
+        await transaction.CommitAsync(cancellationToken);
+        int Of(RetentionStep step) => actions.Count(a => a.Step == step);
+        return new Done(Of(RetentionStep.Archive), Of(RetentionStep.Delete), Of(RetentionStep.Anonymise), Of(RetentionStep.KeepAnonymousStats), empty.Count, held, page.Items.Count);
     }
 
     /// <summary>What anonymisation keeps of each record, by record id, read before the records go.</summary>
@@ -367,53 +428,37 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
         return kept;
     }
 
-    /// <summary>Which of the given subjects of the page still have records or documents (after this transaction's actions).</summary>
-    private static async Task<HashSet<Guid>> RemainingAsync(DbConnection connection, DbTransaction transaction, SubjectRange range, IReadOnlyCollection<Guid> subjects, CancellationToken cancellationToken)
-    {
-        await using var command = Sql.Command(connection, "", transaction);
-        var bounded = $"{range.Bound(command, "subject_id")} AND {Sql.IdIn(command, "subject_id", "@subjects", subjects)}";
-        command.CommandText = $"SELECT subject_id FROM records WHERE {bounded} UNION SELECT subject_id FROM documents WHERE {bounded}";
-        var remaining = new HashSet<Guid>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            remaining.Add(reader.GetGuid(0));
-        }
-
-        return remaining;
-    }
-
-    private sealed record Changed(Guid Id);
-
     /// <summary>
-    /// Archives or deletes the given rows in one statement, and returns those it actually changed (<c>RETURNING</c>):
-    /// a row another sweep already handled is not counted twice.
+    /// Archives or deletes the given items of one table in one statement and says how many rows it changed. A subject
+    /// all of whose items in the table go is named once rather than by each of its items' ids.
     /// </summary>
-    private static async Task<List<Changed>> ChangeAsync(DbConnection connection, DbTransaction transaction, string table, RetentionStep step, SubjectRange range, List<Guid> ids, DateTime now, CancellationToken cancellationToken)
+    private static async Task<int> ChangeAsync(DbConnection connection, DbTransaction transaction, string table, RetentionStep step, SubjectRange range, List<Action> actions, Dictionary<(Guid Subject, bool Document), int> items, DateTime now, CancellationToken cancellationToken)
     {
-        if (ids.Count == 0)
+        if (actions.Count == 0)
         {
-            return [];
+            return 0;
         }
 
+        var document = table == "documents";
+        var whole = step == RetentionStep.Archive ? [] : actions.GroupBy(a => a.Item.Subject).Where(g => g.Count() == items.GetValueOrDefault((g.Key, document))).Select(g => g.Key).ToHashSet();
+        var ids = actions.Where(a => !whole.Contains(a.Item.Subject)).Select(a => a.Item.Id).ToList();
         await using var command = Sql.Command(connection, "", transaction);
-        var match = $"{range.Bound(command, "subject_id")} AND {Sql.IdIn(command, "id", "@ids", ids)}";
+        var bounded = range.Bound(command, "subject_id");
+        var which = (whole.Count, ids.Count) switch
+        {
+            (0, _) => Sql.IdIn(command, "id", "@ids", ids),
+            (_, 0) => Sql.IdIn(command, "subject_id", "@subjects", whole),
+            _ => $"({Sql.IdIn(command, "subject_id", "@subjects", whole)} OR {Sql.IdIn(command, "id", "@ids", ids)})",
+        };
         command.CommandText = step == RetentionStep.Archive
-            ? $"UPDATE {table} SET archived_at = @now WHERE {match} AND archived_at IS NULL RETURNING id"
-            : $"DELETE FROM {table} WHERE {match} RETURNING id";
+            ? $"UPDATE {table} SET archived_at = @now WHERE {bounded} AND {which} AND archived_at IS NULL"
+            : $"DELETE FROM {table} WHERE {bounded} AND {which}";
         if (step == RetentionStep.Archive)
         {
             command.Add("@now", now);
         }
 
-        var changed = new List<Changed>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            changed.Add(new Changed(reader.GetGuid(0)));
-        }
-
-        return changed;
+        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static void Keep(BulkRows rows, IEnumerable<AnonymousRecord> kept)
@@ -436,96 +481,96 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
 
     private static string Truncate(string text) => text.Length <= 1000 ? text : text[..997] + "…";
 
-    /// <summary>The subjects this transaction may act on: on PostgreSQL, those no other sweep holds; on SQLite, all (one writer).</summary>
-    private static async Task<HashSet<Guid>> LockAsync(DbConnection connection, DbTransaction transaction, SubjectRange range, List<Guid> subjects, CancellationToken cancellationToken)
+    /// <summary>
+    /// PostgreSQL: the page's statements name thousands of ids in one array. A prepared statement's generic plan cannot
+    /// see how many, guesses a few, and looks each up in the primary key (a descent of the index per id: 137 ms for a
+    /// page of 10,000 records, against 9 ms for a scan of the page's subject range that checks each row against the
+    /// array). Planned with their values, they take the range.
+    /// </summary>
+    private static async Task CustomPlansAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {
-        if (connection is not NpgsqlConnection npgsql)
+        if (connection is NpgsqlConnection)
         {
-            return [.. subjects];
+            await using var command = Sql.Command(connection, "SET LOCAL plan_cache_mode = force_custom_plan", transaction);
+            await command.ExecuteNonQueryAsync(cancellationToken);
         }
-
-        // The page's statements name thousands of ids in one array. A prepared statement's generic plan cannot see how
-        // many, guesses a few, and looks each up in the primary key (a descent of the index per id: 137 ms a page of
-        // 10,000 records, against 9 ms for a scan of the page's subject range that checks each row against the array).
-        // Planned with their values, they take the range.
-        await using (var custom = new NpgsqlCommand("SET LOCAL plan_cache_mode = force_custom_plan", npgsql, (NpgsqlTransaction)transaction))
-        {
-            await custom.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using var command = new NpgsqlCommand("SELECT id FROM subjects WHERE id >= $1 AND id <= $2 AND id = ANY($3) FOR UPDATE SKIP LOCKED", npgsql, (NpgsqlTransaction)transaction);
-        command.Parameters.Add(new NpgsqlParameter { Value = range.First });
-        command.Parameters.Add(new NpgsqlParameter { Value = range.Last });
-        command.Parameters.Add(new NpgsqlParameter { Value = subjects.ToArray() });
-        var owned = new HashSet<Guid>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            owned.Add(reader.GetGuid(0));
-        }
-
-        return owned;
     }
 
-    /// <summary>The store in pages of subjects, each with its items and events; memory holds one page at a time.</summary>
+    /// <summary>The store in pages of subjects, each with its items and events, read without locking (plans, dry runs).</summary>
     private async IAsyncEnumerable<Page> PagesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         Guid? after = null;
         while (true)
         {
             await using var connection = await Sql.OpenAsync(store, cancellationToken);
-            var subjects = new List<(Guid Id, string? Category)>();
-            var pseudonyms = new Dictionary<Guid, string>();
-            await using (var command = Sql.Command(connection, after is null
-                ? $"SELECT id, category, pseudonym FROM subjects WHERE shredded_at IS NULL ORDER BY id LIMIT {PageSize}"
-                : $"SELECT id, category, pseudonym FROM subjects WHERE shredded_at IS NULL AND id > @after ORDER BY id LIMIT {PageSize}"))
-            {
-                if (after is { } last)
-                {
-                    command.Add("@after", last);
-                }
-
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    subjects.Add((reader.GetGuid(0), reader.IsDBNull(1) ? null : reader.GetString(1)));
-                    pseudonyms[subjects[^1].Id] = reader.GetString(2);
-                }
-            }
-
+            var subjects = await SubjectsAsync(connection, null, after, locking: false, cancellationToken);
             if (subjects.Count == 0)
             {
                 yield break;
             }
 
-            var (first, lastId) = (subjects[0].Id, subjects[^1].Id);
-            var events = new Dictionary<Guid, List<EventFact>>();
-            await foreach (var (subject, fact) in EventsAsync(connection, first, lastId, cancellationToken))
-            {
-                (events.TryGetValue(subject, out var list) ? list : events[subject] = []).Add(fact);
-            }
-
-            var categories = subjects.ToDictionary(s => s.Id, s => s.Category);
-            var page = new List<(Item, string?, List<EventFact>)>();
-            foreach (var table in new[] { "records", "documents" })
-            {
-                await foreach (var item in ItemsAsync(connection, table, first, lastId, cancellationToken))
-                {
-                    if (categories.TryGetValue(item.Subject, out var category))
-                    {
-                        page.Add((item, category, events.GetValueOrDefault(item.Subject) ?? []));
-                    }
-                }
-            }
-
-            yield return new Page(page, pseudonyms, new SubjectRange(first, lastId));
-            after = lastId;
+            yield return await ReadAsync(connection, null, subjects, cancellationToken);
+            after = subjects[^1].Id;
         }
     }
 
-    private static async IAsyncEnumerable<Item> ItemsAsync(DbConnection connection, string table, Guid first, Guid last, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>A subject of a page: its id, category (for rules that name subject categories) and pseudonym (for the ledger).</summary>
+    private readonly record struct PageSubject(Guid Id, string? Category, string Pseudonym);
+
+    /// <summary>
+    /// The next page of subjects not shredded, after <paramref name="after"/> in id order. With <paramref name="locking"/>
+    /// on PostgreSQL each is locked (<c>FOR UPDATE SKIP LOCKED</c>): a subject another transaction holds (another
+    /// sweep's page, a write under way) is left for that sweep or for the next run.
+    /// </summary>
+    private static async Task<List<PageSubject>> SubjectsAsync(DbConnection connection, DbTransaction? transaction, Guid? after, bool locking, CancellationToken cancellationToken)
     {
-        await using var command = Sql.Command(connection, $"SELECT id, subject_id, purpose, category, collected_at, archived_at FROM {table} WHERE subject_id >= @first AND subject_id <= @last");
+        var subjects = new List<PageSubject>(PageSize);
+        var lockRows = locking && connection is NpgsqlConnection ? " FOR UPDATE SKIP LOCKED" : "";
+        await using var command = Sql.Command(connection,
+            $"SELECT id, category, pseudonym FROM subjects WHERE shredded_at IS NULL{(after is null ? "" : " AND id > @after")} ORDER BY id LIMIT {PageSize}{lockRows}", transaction);
+        if (after is { } last)
+        {
+            command.Add("@after", last);
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            subjects.Add(new PageSubject(reader.GetGuid(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetString(2)));
+        }
+
+        return subjects;
+    }
+
+    /// <summary>The events and items of a page's subjects (rows of other subjects in its id range are left out).</summary>
+    private static async Task<Page> ReadAsync(DbConnection connection, DbTransaction? transaction, List<PageSubject> subjects, CancellationToken cancellationToken)
+    {
+        var (first, last) = (subjects[0].Id, subjects[^1].Id);
+        var categories = subjects.ToDictionary(s => s.Id, s => s.Category);
+        var events = new Dictionary<Guid, List<EventFact>>();
+        await foreach (var (subject, fact) in EventsAsync(connection, transaction, first, last, cancellationToken))
+        {
+            (events.TryGetValue(subject, out var list) ? list : events[subject] = []).Add(fact);
+        }
+
+        var page = new List<(Item, string?, List<EventFact>)>();
+        foreach (var table in new[] { "records", "documents" })
+        {
+            await foreach (var item in ItemsAsync(connection, transaction, table, first, last, cancellationToken))
+            {
+                if (categories.TryGetValue(item.Subject, out var category))
+                {
+                    page.Add((item, category, events.GetValueOrDefault(item.Subject) ?? []));
+                }
+            }
+        }
+
+        return new Page(page, subjects.ToDictionary(s => s.Id, s => s.Pseudonym), new SubjectRange(first, last));
+    }
+
+    private static async IAsyncEnumerable<Item> ItemsAsync(DbConnection connection, DbTransaction? transaction, string table, Guid first, Guid last, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var command = Sql.Command(connection, $"SELECT id, subject_id, purpose, category, collected_at, archived_at FROM {table} WHERE subject_id >= @first AND subject_id <= @last", transaction);
         command.Add("@first", first);
         command.Add("@last", last);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -536,9 +581,9 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
         }
     }
 
-    private static async IAsyncEnumerable<(Guid Subject, EventFact Fact)> EventsAsync(DbConnection connection, Guid first, Guid last, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    private static async IAsyncEnumerable<(Guid Subject, EventFact Fact)> EventsAsync(DbConnection connection, DbTransaction? transaction, Guid first, Guid last, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await using var command = Sql.Command(connection, "SELECT subject_id, event, purpose, occurred_at FROM subject_events WHERE subject_id >= @first AND subject_id <= @last");
+        await using var command = Sql.Command(connection, "SELECT subject_id, event, purpose, occurred_at FROM subject_events WHERE subject_id >= @first AND subject_id <= @last", transaction);
         command.Add("@first", first);
         command.Add("@last", last);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
