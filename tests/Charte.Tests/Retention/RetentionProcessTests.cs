@@ -114,4 +114,60 @@ public sealed class RetentionProcessOnPostgreSql() : RetentionProcessTests(Store
         Assert.Equal(due, await RetentionEngineTests.RetentionEntriesAsync(store.Location));
         Assert.Equal(0, (await Engine(store.Location).PlanAsync(TimeProvider.System.GetUtcNow(), CancellationToken.None)).DueNow);
     }
+
+    [Fact]
+    public async Task SubjectsWithAWriteUnderWay_AreLeftUntouchedForTheNextRun()
+    {
+        await using var store = await TestStore.CreateAsync(Kind);
+        var due = await SeedAsync(store.Location, 1200);
+
+        // Twenty of the people with the oldest data (due, whatever their rules) are being written to: their rows carry
+        // the share lock every write of a subject's data takes until it commits.
+        await using var writer = new Npgsql.NpgsqlConnection(store.Location.ConnectionString);
+        await writer.OpenAsync();
+        var writing = await writer.BeginTransactionAsync();
+        var busy = new List<Guid>();
+        await using (var pick = new Npgsql.NpgsqlCommand("SELECT subject_id FROM records GROUP BY subject_id ORDER BY min(collected_at) LIMIT 20", writer, writing))
+        await using (var reader = await pick.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                busy.Add(reader.GetGuid(0));
+            }
+        }
+
+        await using (var share = new Npgsql.NpgsqlCommand("SELECT 1 FROM subjects WHERE id = ANY($1) FOR SHARE", writer, writing) { Parameters = { new() { Value = busy.ToArray() } } })
+        {
+            await share.ExecuteNonQueryAsync();
+        }
+
+        async Task<List<Guid>> RowsAsync()
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(store.Location.ConnectionString);
+            await connection.OpenAsync();
+            await using var command = new Npgsql.NpgsqlCommand("SELECT id FROM records WHERE subject_id = ANY($1) ORDER BY id", connection) { Parameters = { new() { Value = busy.ToArray() } } };
+            var ids = new List<Guid>();
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                ids.Add(reader.GetGuid(0));
+            }
+
+            return ids;
+        }
+
+        var before = await RowsAsync();
+        var first = await Engine(store.Location).RunAsync(TimeProvider.System.GetUtcNow(), dryRun: false, null, CancellationToken.None);
+        Assert.Equal(before, await RowsAsync());
+        var left = (await Engine(store.Location).PlanAsync(TimeProvider.System.GetUtcNow(), CancellationToken.None)).DueNow;
+        Assert.InRange(left, 1, due - 1);
+        Assert.Equal(due - left, first.Archived + first.Deleted + first.Anonymised + first.Counted);
+
+        // The write commits; the next run finds them free and does the rest, once.
+        await writing.CommitAsync();
+        var second = await Engine(store.Location).RunAsync(TimeProvider.System.GetUtcNow(), dryRun: false, null, CancellationToken.None);
+        Assert.Equal(left, second.Archived + second.Deleted + second.Anonymised + second.Counted);
+        Assert.Equal(due, await RetentionEngineTests.RetentionEntriesAsync(store.Location));
+        Assert.Equal(0, (await Engine(store.Location).PlanAsync(TimeProvider.System.GetUtcNow(), CancellationToken.None)).DueNow);
+    }
 }
