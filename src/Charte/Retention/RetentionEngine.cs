@@ -50,9 +50,9 @@ public sealed record RetentionSummary(int Archived, int Deleted, int Anonymised,
 /// retention clock about every record and document, and applies what is due — archive, delete, anonymise, keep
 /// anonymous counts — then destroys the key of a subject left with nothing (crypto-shredding). Each page is one
 /// transaction with its journal entries, one per subject, purpose and step, so a crash leaves each page done or not
-/// done, and a rerun finds nothing left to do for the pages done. On PostgreSQL, a page first locks its subjects
-/// (<c>FOR UPDATE SKIP LOCKED</c>), and actions count only the rows they changed: two sweeps never act twice on a record.
-/// Legal holds suspend the end actions (not archiving) of what they cover.
+/// done, and a rerun finds nothing left to do for the pages done. A page locks its subjects before it reads them
+/// (PostgreSQL: <c>FOR UPDATE SKIP LOCKED</c>; SQLite: the write lock), so it acts on exactly what is there and two
+/// sweeps never act twice on a record. Legal holds suspend the end actions (not archiving) of what they cover.
 /// </summary>
 public sealed class RetentionEngine(StoreLocation store, Charter charter, SubjectKeys keys, TimeProvider clock)
 {

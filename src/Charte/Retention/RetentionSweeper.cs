@@ -2,8 +2,8 @@ namespace Charte.Retention;
 
 /// <summary>
 /// The server's scheduled sweep: applies the retention that is due every <see cref="Every"/> (setting
-/// <c>Charte:Retention:SweepEvery</c>, default one hour; zero turns it off). Safe on several servers at once: pages
-/// lock their subjects (PostgreSQL) and actions count only what they changed.
+/// <c>Charte:Retention:SweepEvery</c>, default one hour; zero turns it off). Safe on several servers at once: a page
+/// locks its subjects before it reads them, and another server's sweep skips them.
 /// </summary>
 public sealed partial class RetentionSweeper(RetentionEngine engine, TimeProvider clock, TimeSpan every, ILogger<RetentionSweeper> log) : BackgroundService
 {
