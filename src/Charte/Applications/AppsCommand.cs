@@ -33,7 +33,7 @@ internal static class AppsCommand
             var wanted = result.GetValue(purposes)!.SelectMany(p => p.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct(StringComparer.Ordinal).ToList();
             if (!ValidName(appName))
             {
-                error.WriteLine($"charte: '{appName}' is not a valid application name: use 1 to 64 letters, digits, - and _");
+                error.WriteLine($"charte: '{Cli.CommandLineValues.Shown(appName)}' is not a valid application name: use 1 to 64 letters, digits, - and _");
                 return CharteCommand.Usage;
             }
 
@@ -76,11 +76,11 @@ internal static class AppsCommand
                 return CharteCommand.Usage;
             }
 
-            var appName = result.GetValue(keyName);
+            var appName = result.GetValue(keyName)!;
             var application = await db.Applications.FirstOrDefaultAsync(a => a.Name == appName, cancellationToken);
             if (application is null)
             {
-                error.WriteLine($"charte: no application named '{appName}'");
+                error.WriteLine($"charte: no application named '{Cli.CommandLineValues.Shown(appName)}'");
                 return CharteCommand.Findings;
             }
 

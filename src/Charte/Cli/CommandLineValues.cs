@@ -1,5 +1,6 @@
 using System.CommandLine.Parsing;
 using System.Globalization;
+using System.Text;
 
 namespace Charte.Cli;
 
@@ -18,7 +19,7 @@ internal static class CommandLineValues
             return value;
         }
 
-        result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} '{text}' must be a whole number from {min:N0} to {max:N0}"));
+        result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} '{Shown(text)}' must be a whole number from {min:N0} to {max:N0}"));
         return min;
     }
 
@@ -31,8 +32,37 @@ internal static class CommandLineValues
             return id;
         }
 
-        result.AddError($"{name} '{text}' is not {what} (a UUID such as 0190d2d6-0000-7000-8000-000000000000)");
+        result.AddError($"{name} '{Shown(text)}' is not {what} (a UUID such as 0190d2d6-0000-7000-8000-000000000000)");
         return null;
+    }
+
+    /// <summary>
+    /// A value the operator typed, as an error message repeats it: on one line (a control character shows as its
+    /// escape, <c>\n</c> or <c>\u001B</c>), and cut after 40 characters, so that a pasted file or a terminal escape
+    /// sequence is not printed back whole.
+    /// </summary>
+    public static string Shown(string text)
+    {
+        const int Longest = 40;
+        var shown = new System.Text.StringBuilder();
+        foreach (var rune in text.EnumerateRunes())
+        {
+            if (shown.Length >= Longest)
+            {
+                return shown.Append('…').ToString();
+            }
+
+            shown.Append(rune.Value switch
+            {
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                _ when Rune.IsControl(rune) || rune.Value is 0x2028 or 0x2029 => $"\\u{rune.Value:X4}",
+                _ => rune.ToString(),
+            });
+        }
+
+        return shown.ToString();
     }
 
     private static string Text(ArgumentResult result) => result.Tokens.Count == 1 ? result.Tokens[0].Value : "";

@@ -116,7 +116,7 @@ internal static class RetentionCommand
             {
                 if (!DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
                 {
-                    error.WriteLine($"charte: --until '{text}' is not a date (YYYY-MM-DD)");
+                    error.WriteLine($"charte: --until '{CommandLineValues.Shown(text)}' is not a date (YYYY-MM-DD)");
                     return CharteCommand.Usage;
                 }
 
@@ -277,7 +277,7 @@ internal static class RetentionCommand
         {
             if (!DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
             {
-                error.WriteLine($"charte: --as-of '{text}' is not a date (YYYY-MM-DD)");
+                error.WriteLine($"charte: --as-of '{CommandLineValues.Shown(text)}' is not a date (YYYY-MM-DD)");
                 return (null, instant);
             }
 

@@ -69,6 +69,22 @@ public sealed class HostileInputTests : CliTest
         Assert.False(Directory.Exists(Path.Combine(Folder, "demo")));
     }
 
+    [Fact]
+    public async Task AValueTypedWrong_IsRepeatedOnOneShortLine_NotPrintedBackWhole()
+    {
+        var store = await StoreAsync();
+        var charter = Path.Combine(AppContext.BaseDirectory, "examples", "secufor.charte.yaml");
+        var pasted = "\u001b]0;owned\u0007" + new string('x', 5000) + "\nline two";
+
+        var (exit, _, error) = await RunAsync("apps", "add", pasted, "--purpose", "reviews", "--store", "sqlite:" + store, "--keys", Path.Combine(Folder, "master.key"), "--charter", charter);
+        var (dateExit, _, dateError) = await RunAsync("retention", "plan", "--as-of", "2026-01-01\nforged line", "--store", "sqlite:" + store, "--keys", Path.Combine(Folder, "master.key"), "--charter", charter);
+
+        Assert.Equal(CharteCommand.Usage, exit);
+        Assert.Equal("charte: '\\u001B]0;owned\\u0007xxxxxxxxxxxxxxxxxxxx…' is not a valid application name: use 1 to 64 letters, digits, - and _", error.TrimEnd());
+        Assert.Equal(CharteCommand.Usage, dateExit);
+        Assert.Equal("charte: --as-of '2026-01-01\\nforged line' is not a date (YYYY-MM-DD)", dateError.TrimEnd());
+    }
+
     [Theory]
     [InlineData("ledger export {file}")]
     [InlineData("seal {evidence} --out {file}")]
