@@ -139,8 +139,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
         await foreach (var page in PagesAsync(cancellationToken))
         {
             var (actions, held) = Decide(page, asOf, holds);
-            done += new Done(actions.Count(a => a.Step == RetentionStep.Archive), actions.Count(a => a.Step == RetentionStep.Delete),
-                actions.Count(a => a.Step == RetentionStep.Anonymise), actions.Count(a => a.Step == RetentionStep.KeepAnonymousStats), 0, held, page.Items.Count);
+            done += Done.Of(actions, 0, held, page.Items.Count);
             progress?.Report(done.Scanned);
         }
 
@@ -290,6 +289,13 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
     {
         public static readonly Done Nothing = new(0, 0, 0, 0, 0, 0, 0);
 
+        /// <summary>A page's actions counted by step, with what else the page did and saw.</summary>
+        public static Done Of(List<Action> actions, int shredded, int held, int scanned)
+        {
+            int Count(RetentionStep step) => actions.Count(a => a.Step == step);
+            return new(Count(RetentionStep.Archive), Count(RetentionStep.Delete), Count(RetentionStep.Anonymise), Count(RetentionStep.KeepAnonymousStats), shredded, held, scanned);
+        }
+
         public static Done operator +(Done a, Done b) =>
             new(a.Archived + b.Archived, a.Deleted + b.Deleted, a.Anonymised + b.Anonymised, a.Counted + b.Counted, a.Shredded + b.Shredded, a.Held + b.Held, a.Scanned + b.Scanned);
 
@@ -310,7 +316,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
         if (actions.Count == 0)
         {
             await transaction.CommitAsync(cancellationToken);
-            return new Done(0, 0, 0, 0, 0, held, page.Items.Count);
+            return Done.Of(actions, 0, held, page.Items.Count);
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
@@ -396,8 +402,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
         }
 
         await transaction.CommitAsync(cancellationToken);
-        int Of(RetentionStep step) => actions.Count(a => a.Step == step);
-        return new Done(Of(RetentionStep.Archive), Of(RetentionStep.Delete), Of(RetentionStep.Anonymise), Of(RetentionStep.KeepAnonymousStats), empty.Count, held, page.Items.Count);
+        return Done.Of(actions, empty.Count, held, page.Items.Count);
     }
 
     /// <summary>What anonymisation keeps of each record, by record id, read before the records go.</summary>
