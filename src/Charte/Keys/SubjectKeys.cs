@@ -145,23 +145,29 @@ public sealed class SubjectKeys(IDbContextFactory<KeyStoreDb> store, MasterKeys 
     /// <summary>Destroys the subject's data key: every ciphertext made with it, in the database and in every backup, becomes noise.</summary>
     public async Task<bool> ShredAsync(Guid subject, CancellationToken cancellationToken) => await ShredManyAsync([subject], cancellationToken) > 0;
 
-    /// <summary>Destroys the data keys of many subjects in one statement (retention sweeps); returns how many existed.</summary>
+    /// <summary>Destroys the data keys of many subjects in one statement (erasure); returns how many existed.</summary>
     public async Task<int> ShredManyAsync(IReadOnlyCollection<Guid> subjects, CancellationToken cancellationToken)
     {
-        Forget(subjects);
         await using var db = await store.CreateDbContextAsync(cancellationToken);
-        var deleted = await db.SubjectKeys.Where(k => subjects.Contains(k.SubjectId)).ExecuteDeleteAsync(cancellationToken);
-        Forget(subjects);
-        return deleted;
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        return await ShredManyAsync(db.Database.GetDbConnection(), db.Model.FindEntityType(typeof(SubjectKey))!.GetSchemaQualifiedTableName()!, subjects, cancellationToken);
     }
 
     /// <summary>
-    /// <see cref="ShredManyAsync(IReadOnlyCollection{Guid}, CancellationToken)"/> in plain SQL on a connection of its own
-    /// to <paramref name="location"/>'s key store, for retention sweeps: committed at once, before the caller's
-    /// transaction deletes the data. The smallest and largest id bound the statement, so that the key store's index
-    /// finds the rows of a long list.
+    /// The same on a plain connection of its own to <paramref name="location"/>'s key store, for retention sweeps (which
+    /// use no EF Core): committed at once, before the caller's transaction deletes the data.
     /// </summary>
-    internal async Task<int> ShredManyAsync(StoreLocation location, IReadOnlyList<Guid> subjects, CancellationToken cancellationToken)
+    internal async Task<int> ShredManyAsync(StoreLocation location, IReadOnlyCollection<Guid> subjects, CancellationToken cancellationToken)
+    {
+        await using var connection = await KeyStoreDb.OpenAsync(location, cancellationToken);
+        return await ShredManyAsync(connection, KeyStoreDb.Table(location), subjects, cancellationToken);
+    }
+
+    /// <summary>
+    /// The keys are evicted from this node's cache before and after the statement. The smallest and largest id bound it,
+    /// so that the key store's index finds the rows of a long list.
+    /// </summary>
+    private async Task<int> ShredManyAsync(System.Data.Common.DbConnection connection, string table, IReadOnlyCollection<Guid> subjects, CancellationToken cancellationToken)
     {
         if (subjects.Count == 0)
         {
@@ -170,9 +176,8 @@ public sealed class SubjectKeys(IDbContextFactory<KeyStoreDb> store, MasterKeys 
 
         Forget(subjects);
         var sorted = subjects.Order().ToList();
-        await using var connection = await KeyStoreDb.OpenAsync(location, cancellationToken);
         await using var command = Sql.Command(connection, "");
-        command.CommandText = $"DELETE FROM {KeyStoreDb.Table(location)} WHERE subject_id >= @first AND subject_id <= @last AND {Sql.IdIn(command, "subject_id", "@ids", sorted)}";
+        command.CommandText = $"DELETE FROM {table} WHERE subject_id >= @first AND subject_id <= @last AND {Sql.IdIn(command, "subject_id", "@ids", sorted)}";
         command.Add("@first", sorted[0]);
         command.Add("@last", sorted[^1]);
         var deleted = await command.ExecuteNonQueryAsync(cancellationToken);

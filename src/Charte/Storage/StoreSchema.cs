@@ -41,22 +41,16 @@ public static class StoreSchema
         try
         {
             await using var data = await Sql.OpenAsync(store, cancellationToken);
-            foreach (var (context, what) in new[] { (typeof(CharteDb), "data"), (typeof(KeyStoreDb), "key store") })
+            await using var keyFile = store.Provider == StoreProvider.Sqlite ? await KeyStoreDb.OpenAsync(store, cancellationToken) : null;
+            (string What, Type Context, DbConnection Connection, string Table, string? Schema)[] histories =
+            [
+                ("data", typeof(CharteDb), data, HistoryRepository.DefaultTableName, null),
+                ("key store", typeof(KeyStoreDb), keyFile ?? data, KeyStoreDb.HistoryTable, keyFile is null ? StoreLocation.KeySchema : null),
+            ];
+            foreach (var (what, context, connection, table, schema) in histories)
             {
                 var known = Known(context);
-                List<string> applied;
-                if (context == typeof(KeyStoreDb) && store.Provider == StoreProvider.Sqlite)
-                {
-                    await using var keys = await KeyStoreDb.OpenAsync(store, cancellationToken);
-                    applied = await AppliedAsync(keys, KeyStoreDb.HistoryTable, null, cancellationToken);
-                }
-                else
-                {
-                    applied = context == typeof(KeyStoreDb)
-                        ? await AppliedAsync(data, KeyStoreDb.HistoryTable, StoreLocation.KeySchema, cancellationToken)
-                        : await AppliedAsync(data, HistoryRepository.DefaultTableName, null, cancellationToken);
-                }
-
+                var applied = await AppliedAsync(connection, table, schema, cancellationToken);
                 if (applied.Count == 0)
                 {
                     return $"{store}: no Charte schema in the {what}; create it with {migrate}";
