@@ -164,8 +164,8 @@ public sealed class SubjectKeys(IDbContextFactory<KeyStoreDb> store, MasterKeys 
     }
 
     /// <summary>
-    /// The keys are evicted from this node's cache before and after the statement. The smallest and largest id bound it,
-    /// so that the key store's index finds the rows of a long list.
+    /// The keys are evicted from this node's cache before and after the statement (bounded by the list's smallest and
+    /// largest id, for the key store's index).
     /// </summary>
     private async Task<int> ShredManyAsync(System.Data.Common.DbConnection connection, string table, IReadOnlyCollection<Guid> subjects, CancellationToken cancellationToken)
     {
@@ -175,11 +175,8 @@ public sealed class SubjectKeys(IDbContextFactory<KeyStoreDb> store, MasterKeys 
         }
 
         Forget(subjects);
-        var sorted = subjects.Order().ToList();
         await using var command = Sql.Command(connection, "");
-        command.CommandText = $"DELETE FROM {table} WHERE subject_id >= @first AND subject_id <= @last AND {Sql.IdIn(command, "subject_id", "@ids", sorted)}";
-        command.Add("@first", sorted[0]);
-        command.Add("@last", sorted[^1]);
+        command.CommandText = $"DELETE FROM {table} WHERE {Sql.BoundedIdIn(command, "subject_id", "@ids", subjects)}";
         var deleted = await command.ExecuteNonQueryAsync(cancellationToken);
         Forget(subjects);
         return deleted;

@@ -121,6 +121,18 @@ internal static class Sql
         return $"{column} = ANY({name})";
     }
 
+    /// <summary>
+    /// <see cref="IdIn"/> with the list's smallest and largest id named beside it, so that the database reaches the
+    /// rows through the column's index even for a long list (a list alone let PostgreSQL scan the whole table).
+    /// </summary>
+    public static string BoundedIdIn(DbCommand command, string column, string name, IReadOnlyCollection<Guid> ids)
+    {
+        var (first, last) = (ids.Min(), ids.Max());
+        command.Add(name + "_first", first);
+        command.Add(name + "_last", last);
+        return $"{column} >= {name}_first AND {column} <= {name}_last AND {IdIn(command, column, name, ids)}";
+    }
+
     public static DateTime? NullableDateTime(this DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : Utc(reader.GetDateTime(ordinal));
 

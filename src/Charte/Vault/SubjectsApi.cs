@@ -216,9 +216,8 @@ public static class SubjectsApi
 
     /// <summary>
     /// <see cref="TombstoneAsync(CharteDb, Dictionary{Guid, Journal.JournalEntry}, TimeProvider, CancellationToken)"/> in
-    /// plain SQL on the caller's connection. Every statement also names the smallest and largest id, so that the
-    /// database reaches the rows through its index even for a long list (a retention sweep's page of 500 subjects
-    /// otherwise read the whole subjects table once per page).
+    /// plain SQL on the caller's connection, each statement bounded by the list's smallest and largest id
+    /// (<see cref="Sql.BoundedIdIn"/>: a retention sweep's page of 500 subjects otherwise read the whole subjects table).
     /// </summary>
     internal static async Task TombstoneAsync(DbConnection connection, DbTransaction transaction, Dictionary<Guid, Journal.JournalEntry> entries, TimeProvider clock, CancellationToken cancellationToken)
     {
@@ -227,13 +226,10 @@ public static class SubjectsApi
             return;
         }
 
-        var ids = entries.Keys.Order().ToList();
         foreach (var (table, column) in new[] { ("subject_identifiers", "subject_id"), ("subject_events", "subject_id"), ("purpose_states", "subject_id"), ("subjects", "id") })
         {
             await using var command = Sql.Command(connection, "", transaction);
-            var match = $"{column} >= @first AND {column} <= @last AND {Sql.IdIn(command, column, "@ids", ids)}";
-            command.Add("@first", ids[0]);
-            command.Add("@last", ids[^1]);
+            var match = Sql.BoundedIdIn(command, column, "@ids", entries.Keys);
             if (table == "subjects")
             {
                 command.CommandText = $"UPDATE subjects SET shredded_at = @now, category = NULL WHERE {match}";
