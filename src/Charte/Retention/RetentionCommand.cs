@@ -71,7 +71,7 @@ internal static class RetentionCommand
             }
 
             var error = result.InvocationConfiguration.Error;
-            var progress = new Progress<int>(n => error.Write(string.Create(CultureInfo.InvariantCulture, $"\r  {n:N0} records and documents examined")));
+            var progress = new Examined(error);
             var summary = await engine.RunAsync(instant, result.GetValue(dryRun), progress, cancellationToken);
             error.WriteLine();
             result.InvocationConfiguration.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -80,6 +80,15 @@ internal static class RetentionCommand
         });
 
         return new Command("retention", "Enforce the charter's retention periods: forecast, then apply.") { plan, run };
+    }
+
+    /// <summary>
+    /// The run's progress line, written as each page completes, on the caller's thread (<see cref="Progress{T}"/> would
+    /// post each count to the thread pool, where two could be written out of order or after the summary).
+    /// </summary>
+    private sealed class Examined(TextWriter error) : IProgress<int>
+    {
+        public void Report(int value) => error.Write(string.Create(CultureInfo.InvariantCulture, $"\r  {value:N0} records and documents examined"));
     }
 
     private const int MaxReason = 500;

@@ -9,33 +9,6 @@ using Npgsql;
 
 namespace Charte.Retention;
 
-/// <summary>One record or document as the sweep sees it: no value, only what the clock needs.</summary>
-internal sealed record Item(Guid Id, bool Document, Guid Subject, string Purpose, string Category, DateTimeOffset CollectedAt, bool Archived);
-
-/// <summary>What the sweep decided for one item.</summary>
-internal sealed record Action(Item Item, RetentionStep Step, RetentionRule Rule);
-
-/// <summary>
-/// A page of subjects: their items with what the clock needs, their pseudonyms (for the ledger entries), and the range
-/// of subject ids the page covers, which bounds every statement that acts on it.
-/// </summary>
-internal sealed record Page(List<(Item Item, string? SubjectCategory, List<EventFact> Events)> Items, Dictionary<Guid, string> Pseudonyms, SubjectRange Range);
-
-/// <summary>
-/// The first and last subject id of a page. Every statement of a page names it beside its list of ids, so that the
-/// database reads the page's rows through the subject index: a list of ids alone let PostgreSQL scan the whole table
-/// once per page, and a sweep grow with the square of the store.
-/// </summary>
-internal readonly record struct SubjectRange(Guid First, Guid Last)
-{
-    public string Bound(DbCommand command, string column)
-    {
-        command.Add("@first", First);
-        command.Add("@last", Last);
-        return $"{column} >= @first AND {column} <= @last";
-    }
-}
-
 public sealed record PlanRow(string When, string Purpose, RetentionStep Step, string Rule, int Records);
 
 public sealed record RetentionPlan(DateTimeOffset AsOf, IReadOnlyList<PlanRow> Rows, int DueNow, int Held, int Waiting, int WithoutRule, int Scanned);
@@ -56,7 +29,6 @@ public sealed record RetentionSummary(int Archived, int Deleted, int Anonymised,
 /// </summary>
 public sealed class RetentionEngine(StoreLocation store, Charter charter, SubjectKeys keys, TimeProvider clock)
 {
-    public const int PageSize = 500;
     public const string Actor = "system:retention";
 
     /// <summary>The key of anonymisation's pseudonyms: derived from the master key, apart from the subjects' pseudonyms.</summary>
@@ -84,7 +56,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
         var holds = await HoldsAsync(asOf, cancellationToken);
         var rows = new Dictionary<(string, string, RetentionStep, string), int>();
         int due = 0, held = 0, waiting = 0, withoutRule = 0, scanned = 0;
-        await foreach (var page in PagesAsync(cancellationToken))
+        await foreach (var page in PagesAsync(grouped: null, cancellationToken))
         {
             foreach (var (item, subjectCategory, events) in page.Items)
             {
@@ -136,10 +108,10 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
     private async Task<RetentionSummary> ForecastRunAsync(DateTimeOffset asOf, List<LegalHold> holds, IProgress<int>? progress, CancellationToken cancellationToken)
     {
         var done = Done.Nothing;
-        await foreach (var page in PagesAsync(cancellationToken))
+        await foreach (var page in PagesAsync((asOf, holds), cancellationToken))
         {
             var (actions, held) = Decide(page, asOf, holds);
-            done += Done.Of(actions, 0, held, page.Items.Count);
+            done += Done.Of(actions, page, 0, held);
             progress?.Report(done.Scanned);
         }
 
@@ -179,7 +151,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
                 {
                     transaction = await connection.BeginTransactionAsync(cancellationToken);
                     await CustomPlansAsync(connection, transaction, cancellationToken);
-                    var subjects = await SubjectsAsync(connection, transaction, after, locking: true, cancellationToken);
+                    var subjects = await RetentionPages.SubjectsAsync(connection, transaction, after, locking: true, cancellationToken);
                     if (subjects.Count == 0)
                     {
                         await transaction.DisposeAsync();
@@ -216,7 +188,10 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
         return done.Summary(dryRun: false);
     }
 
-    /// <summary>A page's items with the step the clock gives each now (held ones counted apart).</summary>
+    /// <summary>
+    /// A page's items read one by one with the step the clock gives each now; held ones counted apart, with those of the
+    /// subjects decided from their groups.
+    /// </summary>
     private (List<Action> Actions, int Held) Decide(Page page, DateTimeOffset asOf, List<LegalHold> holds)
     {
         var actions = new List<Action>();
@@ -234,7 +209,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
             }
         }
 
-        return (actions, held);
+        return (actions, held + page.HeldInGroups);
     }
 
     /// <summary>
@@ -289,11 +264,12 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
     {
         public static readonly Done Nothing = new(0, 0, 0, 0, 0, 0, 0);
 
-        /// <summary>A page's actions counted by step, with what else the page did and saw.</summary>
-        public static Done Of(List<Action> actions, int shredded, int held, int scanned)
+        /// <summary>A page's actions counted by step (with its subjects wholly deleted), with what else the page did and saw.</summary>
+        public static Done Of(List<Action> actions, Page page, int shredded, int held)
         {
             int Count(RetentionStep step) => actions.Count(a => a.Step == step);
-            return new(Count(RetentionStep.Archive), Count(RetentionStep.Delete), Count(RetentionStep.Anonymise), Count(RetentionStep.KeepAnonymousStats), shredded, held, scanned);
+            return new(Count(RetentionStep.Archive), Count(RetentionStep.Delete) + page.Wholly.Sum(w => w.Group.Count), Count(RetentionStep.Anonymise),
+                Count(RetentionStep.KeepAnonymousStats), shredded, held, page.Scanned);
         }
 
         public static Done operator +(Done a, Done b) =>
@@ -311,12 +287,12 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
     {
         await using var owned = connection;
         await using var ownedTransaction = transaction;
-        var page = await ReadAsync(connection, transaction, subjects, cancellationToken);
+        var page = await ReadGroupedAsync(connection, transaction, subjects, asOf, holds, cancellationToken);
         var (actions, held) = Decide(page, asOf, holds);
-        if (actions.Count == 0)
+        if (actions.Count == 0 && page.Wholly.Count == 0)
         {
             await transaction.CommitAsync(cancellationToken);
-            return Done.Of(actions, 0, held, page.Items.Count);
+            return Done.Of(actions, page, 0, held);
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
@@ -329,18 +305,26 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
         }
 
         var removed = new Dictionary<Guid, int>();
-        foreach (var step in actions.Select(a => a.Step).Distinct())
+        var steps = actions.Select(a => a.Step).Distinct().ToList();
+        if (page.Wholly.Count > 0 && !steps.Contains(RetentionStep.Delete))
+        {
+            steps.Add(RetentionStep.Delete);
+        }
+
+        foreach (var step in steps)
         {
             var acting = actions.Where(a => a.Step == step).ToList();
             var kept = step == RetentionStep.Anonymise ? await AnonymiseAsync(connection, transaction, range, [.. acting.Where(a => !a.Item.Document).Select(a => a.Item.Id)], now, cancellationToken) : [];
             foreach (var document in new[] { false, true })
             {
                 var these = acting.Where(a => a.Item.Document == document).ToList();
-                var changed = await ChangeAsync(connection, transaction, document ? "documents" : "records", step, range, these, items, now, cancellationToken);
-                if (changed != these.Count)
+                var wholly = step == RetentionStep.Delete ? page.Wholly.Where(w => w.Group.Document == document).Select(w => w.Group).ToList() : [];
+                var due = these.Count + wholly.Sum(g => g.Count);
+                var changed = await ChangeAsync(connection, transaction, document ? "documents" : "records", step, range, these, items, [.. wholly.Select(g => g.Subject)], now, cancellationToken);
+                if (changed != due)
                 {
                     // The page's subjects are locked (on SQLite the store is): what was read is what is there.
-                    throw new InvalidOperationException($"retention: {changed} {(document ? "documents" : "records")} changed where {these.Count} were due on a locked page; nothing of the page was applied");
+                    throw new InvalidOperationException($"retention: {changed} {(document ? "documents" : "records")} changed where {due} were due on a locked page; nothing of the page was applied");
                 }
             }
 
@@ -364,32 +348,38 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
 
         // One ledger entry per subject, purpose, step and rule.
         var entries = new List<JournalEntry>();
+        void Enter(Guid subject, string purpose, RetentionStep step, RetentionRule rule, int count, IEnumerable<string> categories) => entries.Add(new JournalEntry
+        {
+            At = now,
+            Actor = Actor,
+            Action = "retention." + YamlNames.Of(step),
+            Subject = page.Pseudonyms.GetValueOrDefault(subject),
+            Purpose = purpose,
+            Outcome = "ok",
+            Detail = Truncate($"{count} items: {string.Join(", ", categories.Distinct().Order(StringComparer.Ordinal))}; rule: {Describe(rule)}"),
+        });
         foreach (var group in actions.GroupBy(a => (a.Item.Subject, a.Item.Purpose, a.Step, a.Rule)))
         {
-            var (subject, purpose, step, rule) = group.Key;
-            var categories = string.Join(", ", group.Select(a => a.Item.Category).Distinct().Order(StringComparer.Ordinal));
-            entries.Add(new JournalEntry
-            {
-                At = now,
-                Actor = Actor,
-                Action = "retention." + YamlNames.Of(step),
-                Subject = page.Pseudonyms.GetValueOrDefault(subject),
-                Purpose = purpose,
-                Outcome = "ok",
-                Detail = Truncate($"{group.Count()} items: {categories}; rule: {Describe(rule)}"),
-            });
+            Enter(group.Key.Subject, group.Key.Purpose, group.Key.Step, group.Key.Rule, group.Count(), group.Select(a => a.Item.Category));
+        }
+
+        foreach (var group in page.Wholly.GroupBy(w => (w.Group.Subject, w.Group.Purpose, w.Rule)))
+        {
+            Enter(group.Key.Subject, group.Key.Purpose, RetentionStep.Delete, group.Key.Rule, group.Sum(w => w.Group.Count), group.SelectMany(w => w.Group.Categories.Split(',')));
         }
 
         // Subjects left with nothing (and under no hold) are shredded in this same transaction: their rows are locked,
         // so nothing can be added to them meanwhile. Their keys go first (a crash before the commit leaves their data
         // unreadable and due, and the next run finishes the job).
-        var empty = removed.Where(r => r.Value == items.GetValueOrDefault((r.Key, false)) + items.GetValueOrDefault((r.Key, true)) && !holds.Any(h => h.SubjectId == r.Key))
-            .ToDictionary(r => r.Key, r => new JournalEntry
+        var emptied = removed.Where(r => r.Value == items.GetValueOrDefault((r.Key, false)) + items.GetValueOrDefault((r.Key, true))).Select(r => r.Key)
+            .Concat(page.Wholly.Select(w => w.Group.Subject).Distinct());
+        var empty = emptied.Where(s => !holds.Any(h => h.SubjectId == s))
+            .ToDictionary(s => s, s => new JournalEntry
             {
                 At = now,
                 Actor = Actor,
                 Action = "retention.shred",
-                Subject = page.Pseudonyms.GetValueOrDefault(r.Key),
+                Subject = page.Pseudonyms.GetValueOrDefault(s),
                 Outcome = "ok",
                 Detail = "key destroyed; nothing of the subject remains",
             });
@@ -402,7 +392,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
         }
 
         await transaction.CommitAsync(cancellationToken);
-        return Done.Of(actions, empty.Count, held, page.Items.Count);
+        return Done.Of(actions, page, empty.Count, held);
     }
 
     /// <summary>What anonymisation keeps of each record, by record id, read before the records go.</summary>
@@ -435,17 +425,19 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
 
     /// <summary>
     /// Archives or deletes the given items of one table in one statement and says how many rows it changed. A subject
-    /// all of whose items in the table go is named once rather than by each of its items' ids.
+    /// all of whose items in the table go is named once rather than by each of its items' ids, as are the subjects
+    /// <paramref name="wholly"/> deleted (decided from their groups; deletions only).
     /// </summary>
-    private static async Task<int> ChangeAsync(DbConnection connection, DbTransaction transaction, string table, RetentionStep step, SubjectRange range, List<Action> actions, Dictionary<(Guid Subject, bool Document), int> items, DateTime now, CancellationToken cancellationToken)
+    private static async Task<int> ChangeAsync(DbConnection connection, DbTransaction transaction, string table, RetentionStep step, SubjectRange range, List<Action> actions, Dictionary<(Guid Subject, bool Document), int> items, List<Guid> wholly, DateTime now, CancellationToken cancellationToken)
     {
-        if (actions.Count == 0)
+        if (actions.Count == 0 && wholly.Count == 0)
         {
             return 0;
         }
 
         var document = table == "documents";
         var whole = step == RetentionStep.Archive ? [] : actions.GroupBy(a => a.Item.Subject).Where(g => g.Count() == items.GetValueOrDefault((g.Key, document))).Select(g => g.Key).ToHashSet();
+        whole.UnionWith(wholly);
         var ids = actions.Where(a => !whole.Contains(a.Item.Subject)).Select(a => a.Item.Id).ToList();
         await using var command = Sql.Command(connection, "", transaction);
         var bounded = range.Bound(command, "subject_id");
@@ -501,67 +493,42 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
         }
     }
 
-    /// <summary>The store in pages of subjects, each with its items and events, read without locking (plans, dry runs).</summary>
-    private async IAsyncEnumerable<Page> PagesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// The store in pages of subjects, read without locking: one item at a time for a plan (<paramref name="grouped"/>
+    /// null), or as a run reads them, in groups, for a dry run.
+    /// </summary>
+    private async IAsyncEnumerable<Page> PagesAsync((DateTimeOffset AsOf, List<LegalHold> Holds)? grouped, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         Guid? after = null;
         while (true)
         {
             await using var connection = await Sql.OpenAsync(store, cancellationToken);
-            var subjects = await SubjectsAsync(connection, null, after, locking: false, cancellationToken);
+            var subjects = await RetentionPages.SubjectsAsync(connection, null, after, locking: false, cancellationToken);
             if (subjects.Count == 0)
             {
                 yield break;
             }
 
-            yield return await ReadAsync(connection, null, subjects, cancellationToken);
+            yield return grouped is var (asOf, holds)
+                ? await ReadGroupedAsync(connection, null, subjects, asOf, holds, cancellationToken)
+                : await ReadAsync(connection, null, subjects, null, cancellationToken);
             after = subjects[^1].Id;
         }
     }
 
-    /// <summary>A subject of a page: its id, category (for rules that name subject categories) and pseudonym (for the ledger).</summary>
-    private readonly record struct PageSubject(Guid Id, string? Category, string Pseudonym);
-
     /// <summary>
-    /// The next page of subjects not shredded, after <paramref name="after"/> in id order. With <paramref name="locking"/>
-    /// on PostgreSQL each is locked (<c>FOR UPDATE SKIP LOCKED</c>): a subject another transaction holds (another
-    /// sweep's page, a write under way) is left for that sweep or for the next run.
+    /// The events and items of a page's subjects, one item at a time (rows of other subjects in the page's id range are
+    /// left out); only the items of <paramref name="only"/> when it is given.
     /// </summary>
-    private static async Task<List<PageSubject>> SubjectsAsync(DbConnection connection, DbTransaction? transaction, Guid? after, bool locking, CancellationToken cancellationToken)
+    private static async Task<Page> ReadAsync(DbConnection connection, DbTransaction? transaction, List<PageSubject> subjects, IReadOnlyCollection<Guid>? only, CancellationToken cancellationToken)
     {
-        var subjects = new List<PageSubject>(PageSize);
-        var lockRows = locking && connection is NpgsqlConnection ? " FOR UPDATE SKIP LOCKED" : "";
-        await using var command = Sql.Command(connection,
-            $"SELECT id, category, pseudonym FROM subjects WHERE shredded_at IS NULL{(after is null ? "" : " AND id > @after")} ORDER BY id LIMIT {PageSize}{lockRows}", transaction);
-        if (after is { } last)
-        {
-            command.Add("@after", last);
-        }
-
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            subjects.Add(new PageSubject(reader.GetGuid(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetString(2)));
-        }
-
-        return subjects;
-    }
-
-    /// <summary>The events and items of a page's subjects (rows of other subjects in its id range are left out).</summary>
-    private static async Task<Page> ReadAsync(DbConnection connection, DbTransaction? transaction, List<PageSubject> subjects, CancellationToken cancellationToken)
-    {
-        var (first, last) = (subjects[0].Id, subjects[^1].Id);
+        var range = new SubjectRange(subjects[0].Id, subjects[^1].Id);
         var categories = subjects.ToDictionary(s => s.Id, s => s.Category);
-        var events = new Dictionary<Guid, List<EventFact>>();
-        await foreach (var (subject, fact) in EventsAsync(connection, transaction, first, last, cancellationToken))
-        {
-            (events.TryGetValue(subject, out var list) ? list : events[subject] = []).Add(fact);
-        }
-
+        var events = await RetentionPages.EventsAsync(connection, transaction, range, cancellationToken);
         var page = new List<(Item, string?, List<EventFact>)>();
-        foreach (var table in new[] { "records", "documents" })
+        foreach (var table in Tables)
         {
-            await foreach (var item in ItemsAsync(connection, transaction, table, first, last, cancellationToken))
+            foreach (var item in only is { Count: 0 } ? [] : await RetentionPages.ItemsAsync(connection, transaction, table, range, only, cancellationToken))
             {
                 if (categories.TryGetValue(item.Subject, out var category))
                 {
@@ -570,31 +537,72 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
             }
         }
 
-        return new Page(page, subjects.ToDictionary(s => s.Id, s => s.Pseudonym), new SubjectRange(first, last));
+        return new Page(page, subjects.ToDictionary(s => s.Id, s => s.Pseudonym), range);
     }
 
-    private static async IAsyncEnumerable<Item> ItemsAsync(DbConnection connection, DbTransaction? transaction, string table, Guid first, Guid last, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    private static readonly string[] Tables = ["records", "documents"];
+
+    /// <summary>What the groups of one subject say, taken together.</summary>
+    [Flags]
+    private enum Outcome
     {
-        await using var command = Sql.Command(connection, $"SELECT id, subject_id, purpose, category, collected_at, archived_at FROM {table} WHERE subject_id >= @first AND subject_id <= @last", transaction);
-        command.Add("@first", first);
-        command.Add("@last", last);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            yield return new Item(reader.GetGuid(0), table == "documents", reader.GetGuid(1), reader.GetString(2), reader.GetString(3),
-                new DateTimeOffset(Sql.Utc(reader.GetDateTime(4))), !reader.IsDBNull(5));
-        }
+        Nothing = 1,
+        Delete = 2,
+        /// <summary>The subject's items must be read one by one.</summary>
+        Items = 4,
     }
 
-    private static async IAsyncEnumerable<(Guid Subject, EventFact Fact)> EventsAsync(DbConnection connection, DbTransaction? transaction, Guid first, Guid last, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// A page as a run reads it: its items counted in groups first (see <see cref="Group"/>), each group asked of the
+    /// clock at its earliest and latest collection. A subject all of whose groups are due for deletion is deleted whole
+    /// (<see cref="Page.Wholly"/>) and one with nothing due is left, both without reading their items; the items of the
+    /// others — a group whose ends differ, or due for archiving or anonymisation, a hold on a category, a subject with
+    /// some data due and some not — are then read one by one.
+    /// </summary>
+    private async Task<Page> ReadGroupedAsync(DbConnection connection, DbTransaction? transaction, List<PageSubject> subjects, DateTimeOffset asOf, List<LegalHold> holds, CancellationToken cancellationToken)
     {
-        await using var command = Sql.Command(connection, "SELECT subject_id, event, purpose, occurred_at FROM subject_events WHERE subject_id >= @first AND subject_id <= @last", transaction);
-        command.Add("@first", first);
-        command.Add("@last", last);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        var range = new SubjectRange(subjects[0].Id, subjects[^1].Id);
+        var categories = subjects.ToDictionary(s => s.Id, s => s.Category);
+        var events = await RetentionPages.EventsAsync(connection, transaction, range, cancellationToken);
+        var groups = new List<(Group Group, RetentionDecision Decision, RetentionStep? Step, bool Held)>();
+        var outcomes = new Dictionary<Guid, Outcome>();
+        foreach (var table in Tables)
         {
-            yield return (reader.GetGuid(0), new EventFact(reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), new DateTimeOffset(Sql.Utc(reader.GetDateTime(3)))));
+            foreach (var group in await RetentionPages.GroupsAsync(connection, transaction, table, range, Coverage, cancellationToken))
+            {
+                if (!categories.TryGetValue(group.Subject, out var category))
+                {
+                    continue;
+                }
+
+                var facts = events.GetValueOrDefault(group.Subject) ?? [];
+                var earliest = Verdict(group.At(group.Earliest), category, facts, asOf, holds);
+                var latest = Verdict(group.At(group.Latest), category, facts, asOf, holds);
+                var alike = earliest.Step == latest.Step && earliest.Held == latest.Held && ReferenceEquals(earliest.Decision.Rule, latest.Decision.Rule)
+                    && !holds.Any(h => h.Category is not null && (h.SubjectId is null || h.SubjectId == group.Subject) && (h.Purpose is null || h.Purpose == group.Purpose));
+                var outcome = !alike ? Outcome.Items : earliest.Step switch
+                {
+                    null => Outcome.Nothing,
+                    RetentionStep.Delete => Outcome.Delete,
+                    _ => Outcome.Items,
+                };
+                outcomes[group.Subject] = outcomes.GetValueOrDefault(group.Subject) | outcome;
+                groups.Add((group, earliest.Decision, earliest.Step, earliest.Held));
+            }
         }
+
+        // One by one: a subject with a group to read so, or with some data due for deletion and some not.
+        var oneByOne = outcomes.Where(o => o.Value != Outcome.Nothing && o.Value != Outcome.Delete).Select(o => o.Key).ToList();
+        var page = await ReadAsync(connection, transaction, subjects, oneByOne, cancellationToken);
+        var decided = groups.Where(g => outcomes[g.Group.Subject] is Outcome.Nothing or Outcome.Delete).ToList();
+        return page with
+        {
+            Wholly = [.. decided.Where(g => g.Step == RetentionStep.Delete).Select(g => (g.Group, g.Decision.Rule!))],
+            HeldInGroups = decided.Where(g => g.Held).Sum(g => g.Group.Count),
+            InGroups = decided.Sum(g => g.Group.Count),
+        };
     }
+
+    private RuleCoverage Coverage => _coverage ??= new RuleCoverage(charter);
+    private RuleCoverage? _coverage;
 }

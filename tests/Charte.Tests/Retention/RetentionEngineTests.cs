@@ -148,6 +148,51 @@ public abstract partial class RetentionEngineTests(StoreKind kind)
         Assert.Equal(1, await db.Journal.CountAsync(j => j.Action == "retention.anonymise"));
     }
 
+    [Fact]
+    public async Task ItemsOfOneRule_CollectedOnDifferentDays_OrUnderAHoldOnOneCategory_GoEachOnItsOwnDate()
+    {
+        // Reviews: 3 years from collection, then deleted. A subject's items under that rule are decided together when
+        // the earliest and latest agree; these three people are the cases where they do not, or where a hold splits them.
+        await using var host = await TestHost.StartAsync(kind);
+        var app = await host.ClientAsync("reviews");
+        var (early, whole, held) = (await VaultApiTests.CreateSubjectAsync(app, "customer", "early@demo.invalid"),
+            await VaultApiTests.CreateSubjectAsync(app, "customer", "whole@demo.invalid"), await VaultApiTests.CreateSubjectAsync(app, "customer", "held@demo.invalid"));
+        await VaultApiTests.WriteAsync(app, early, "reviews", ("communications.feedback", "Great service"));
+        await VaultApiTests.WriteAsync(app, whole, "reviews", ("communications.feedback", "Slow answer"), ("identity.name", "Whole Person"));
+        await VaultApiTests.WriteAsync(app, held, "reviews", ("communications.feedback", "Fine"), ("identity.name", "Held Name"));
+        host.Clock.Advance(TimeSpan.FromDays(2 * 365));
+        await VaultApiTests.WriteAsync(app, early, "reviews", ("identity.name", "Later Name"));
+        await using (var db = await CharteDb.Factory(host.Store).CreateDbContextAsync())
+        {
+            db.Holds.Add(new LegalHold { Id = Guid.NewGuid(), SubjectId = held, Category = "identity.name", Reason = "dispute over a review", CreatedAt = host.Clock.GetUtcNow().UtcDateTime });
+            await db.SaveChangesAsync();
+        }
+
+        host.Clock.Advance(TimeSpan.FromDays(365 + 2));
+        var engine = new RetentionEngine(host.Store, host.Charter, host.Services.GetRequiredService<SubjectKeys>(), host.Clock);
+        var now = host.Clock.GetUtcNow();
+        var plan = await engine.PlanAsync(now, CancellationToken.None);
+        var dry = await engine.RunAsync(now, dryRun: true, null, CancellationToken.None);
+        var run = await engine.RunAsync(now, dryRun: false, null, CancellationToken.None);
+
+        Assert.Equal((4, 1), (plan.DueNow, plan.Held));
+        Assert.Equal((4, 1, 1, 6), (run.Deleted, run.Held, run.Shredded, run.Scanned));
+        Assert.Equal((run.Deleted, run.Held, run.Scanned), (dry.Deleted, dry.Held, dry.Scanned));
+        await using var check = await CharteDb.Factory(host.Store).CreateDbContextAsync();
+        var left = await check.Records.AsNoTracking().Select(r => new { r.SubjectId, r.Category }).ToListAsync();
+        Assert.Equal([(early, "identity.name"), (held, "identity.name")], left.Select(r => (r.SubjectId, r.Category)).OrderBy(r => r.Category).ThenBy(r => r.SubjectId == held));
+        var shredded = await check.Subjects.AsNoTracking().Where(s => s.ShreddedAt != null).Select(s => s.Id).ToListAsync();
+        Assert.Equal([whole], shredded);
+        var pseudonyms = await check.Subjects.AsNoTracking().ToDictionaryAsync(s => s.Id, s => s.Pseudonym);
+        var entries = await check.Journal.AsNoTracking().Where(j => j.Action.StartsWith("retention.")).ToListAsync();
+        string? Detail(Guid subject, string action) => entries.SingleOrDefault(e => e.Subject == pseudonyms[subject] && e.Action == action)?.Detail;
+        Assert.StartsWith("1 items: communications.feedback; rule: ", Detail(early, "retention.delete"), StringComparison.Ordinal);
+        Assert.StartsWith("2 items: communications.feedback, identity.name; rule: ", Detail(whole, "retention.delete"), StringComparison.Ordinal);
+        Assert.StartsWith("1 items: communications.feedback; rule: ", Detail(held, "retention.delete"), StringComparison.Ordinal);
+        Assert.NotNull(Detail(whole, "retention.shred"));
+        Assert.Equal(4, entries.Count);
+    }
+
     private sealed record Snapshot(List<Row> Items, Dictionary<Guid, string?> Categories, Dictionary<Guid, List<EventFact>> Events);
 
     private sealed record Row(Guid Id, Guid Subject, string Purpose, string Category, DateTimeOffset CollectedAt, bool Archived);
