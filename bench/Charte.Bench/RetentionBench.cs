@@ -8,8 +8,8 @@ using Charte.Storage;
 namespace Charte.Bench;
 
 /// <summary>
-/// A retention sweep over N due records (20 per subject, Secufor's "reviews": 3 years from collection, collected 5
-/// years ago) next to its floor in the same run: one plain DELETE of the same rows, timed then rolled back. The sweep
+/// A retention sweep over N due records (20 per subject, Secufor's "reviews": 3 years from collection, collected 6
+/// to 5 years ago, a subject after another as a store fills) next to its floor in the same run: one plain DELETE of the same rows, timed then rolled back. The sweep
 /// is `charte retention run` itself, in a process of its own: pages, clock, one statement per step, journal entries,
 /// shredding.
 /// </summary>
@@ -59,7 +59,7 @@ internal static class RetentionBench
         await CharteServer.MigrateAsync(store, CancellationToken.None);
         var subjects = records / PerSubject;
         var seeding = Stopwatch.StartNew();
-        await SeedAsync(store, subjects, clock.GetUtcNow().AddYears(-5));
+        await SeedAsync(store, subjects, clock.GetUtcNow().AddYears(-6), clock.GetUtcNow().AddYears(-5));
         Console.Error.WriteLine($"seeded {subjects * PerSubject:N0} due records in {seeding.Elapsed.TotalSeconds:F0} s");
         await AtRestAsync(store);
 
@@ -150,7 +150,13 @@ internal static class RetentionBench
         }
     }
 
-    private static async Task SeedAsync(StoreLocation store, int subjects, DateTimeOffset collected)
+    /// <summary>
+    /// The subjects created one after another from <paramref name="from"/> to <paramref name="until"/>, each with its
+    /// records, ids made as the vault makes them (UUIDv7 of the moment: a store's ids follow its time). All at one
+    /// instant, the ids would only differ by their random bits and a page of subjects would find its records scattered
+    /// over the whole table, which no store filled over time looks like.
+    /// </summary>
+    private static async Task SeedAsync(StoreLocation store, int subjects, DateTimeOffset from, DateTimeOffset until)
     {
         await using var connection = await Sql.OpenAsync(store, CancellationToken.None);
         var value = RandomNumberGenerator.GetBytes(60);
@@ -160,6 +166,7 @@ internal static class RetentionBench
             var rows = new BulkRows("records", "id", "subject_id", "purpose", "category", "value", "key_version", "source", "collected_at", "updated_at");
             for (var i = start; i < Math.Min(subjects, start + 1000); i++)
             {
+                var collected = from + (until - from) * ((double)i / subjects);
                 var id = Guid.CreateVersion7(collected);
                 people.Add(id, $"s_{i:x24}", "customer", collected.UtcDateTime);
                 for (var r = 0; r < PerSubject; r++)

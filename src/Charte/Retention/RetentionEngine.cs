@@ -92,11 +92,12 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
     }
 
     /// <summary>
-    /// How many pages a run applies at once: on PostgreSQL two, so that one page's statements run while the other waits
-    /// for its round trips (pages are disjoint ranges of subjects, each locked by its own transaction); on SQLite one, as
-    /// the store has one writer.
+    /// How many pages a run applies at once: on PostgreSQL three, so that one page's statements run while the others wait
+    /// for their round trips and commits (pages are disjoint ranges of subjects, each locked by its own transaction; on
+    /// 1M due records, three took 0.3 s less than two, and four no less than three); on SQLite one, as the store has one
+    /// writer.
     /// </summary>
-    private int ApplyingAtOnce => store.Provider == StoreProvider.PostgreSql ? 2 : 1;
+    private int ApplyingAtOnce => store.Provider == StoreProvider.PostgreSql ? 3 : 1;
 
     public async Task<RetentionSummary> RunAsync(DateTimeOffset asOf, bool dryRun, IProgress<int>? progress, CancellationToken cancellationToken)
     {
