@@ -265,12 +265,11 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
     {
         public static readonly Done Nothing = new(0, 0, 0, 0, 0, 0, 0);
 
-        /// <summary>A page's actions counted by step (with its subjects wholly deleted), with what else the page did and saw.</summary>
+        /// <summary>A page's actions counted by step (with its subjects decided whole), with what else the page did and saw.</summary>
         public static Done Of(List<Action> actions, Page page, int shredded, int held)
         {
-            int Count(RetentionStep step) => actions.Count(a => a.Step == step);
-            return new(Count(RetentionStep.Archive), Count(RetentionStep.Delete) + page.Wholly.Sum(w => w.Group.Count), Count(RetentionStep.Anonymise),
-                Count(RetentionStep.KeepAnonymousStats), shredded, held, page.Scanned);
+            int Count(RetentionStep step) => actions.Count(a => a.Step == step) + page.Wholly.Where(w => w.Step == step).Sum(w => w.Group.Count);
+            return new(Count(RetentionStep.Archive), Count(RetentionStep.Delete), Count(RetentionStep.Anonymise), Count(RetentionStep.KeepAnonymousStats), shredded, held, page.Scanned);
         }
 
         public static Done operator +(Done a, Done b) =>
@@ -306,11 +305,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
         }
 
         var removed = new Dictionary<Guid, int>();
-        var steps = actions.Select(a => a.Step).Distinct().ToList();
-        if (page.Wholly.Count > 0 && !steps.Contains(RetentionStep.Delete))
-        {
-            steps.Add(RetentionStep.Delete);
-        }
+        var steps = actions.Select(a => a.Step).Concat(page.Wholly.Select(w => w.Step)).Distinct().ToList();
 
         foreach (var step in steps)
         {
@@ -319,7 +314,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
             foreach (var document in new[] { false, true })
             {
                 var these = acting.Where(a => a.Item.Document == document).ToList();
-                var wholly = step == RetentionStep.Delete ? page.Wholly.Where(w => w.Group.Document == document).Select(w => w.Group).ToList() : [];
+                var wholly = page.Wholly.Where(w => w.Step == step && w.Group.Document == document).Select(w => w.Group).ToList();
                 var due = these.Count + wholly.Sum(g => g.Count);
                 var changed = await ChangeAsync(connection, transaction, document ? "documents" : "records", step, range, these, items, [.. wholly.Select(g => g.Subject)], now, cancellationToken);
                 if (changed != due)
@@ -364,16 +359,16 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
             Enter(group.Key.Subject, group.Key.Purpose, group.Key.Step, group.Key.Rule, group.Count(), group.Select(a => a.Item.Category));
         }
 
-        foreach (var group in page.Wholly.GroupBy(w => (w.Group.Subject, w.Group.Purpose, w.Rule)))
+        foreach (var group in page.Wholly.GroupBy(w => (w.Group.Subject, w.Group.Purpose, w.Step, w.Rule)))
         {
-            Enter(group.Key.Subject, group.Key.Purpose, RetentionStep.Delete, group.Key.Rule, group.Sum(w => w.Group.Count), group.SelectMany(w => w.Group.Categories.Split(',')));
+            Enter(group.Key.Subject, group.Key.Purpose, group.Key.Step, group.Key.Rule, group.Sum(w => w.Group.Count), group.SelectMany(w => w.Group.Categories.Split(',')));
         }
 
         // Subjects left with nothing (and under no hold) are shredded in this same transaction: their rows are locked,
         // so nothing can be added to them meanwhile. Their keys go first (a crash before the commit leaves their data
         // unreadable and due, and the next run finishes the job).
         var emptied = removed.Where(r => r.Value == items.GetValueOrDefault((r.Key, false)) + items.GetValueOrDefault((r.Key, true))).Select(r => r.Key)
-            .Concat(page.Wholly.Select(w => w.Group.Subject).Distinct());
+            .Concat(page.Wholly.Where(w => w.Step == RetentionStep.Delete).Select(w => w.Group.Subject).Distinct());
         var empty = emptied.Where(s => !holds.Any(h => h.SubjectId == s))
             .ToDictionary(s => s, s => new JournalEntry
             {
@@ -549,16 +544,17 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
     {
         Nothing = 1,
         Delete = 2,
+        Archive = 4,
         /// <summary>The subject's items must be read one by one.</summary>
-        Items = 4,
+        Items = 8,
     }
 
     /// <summary>
     /// A page as a run reads it: its items counted in groups first (see <see cref="Group"/>), each group asked of the
-    /// clock at its earliest and latest collection. A subject all of whose groups are due for deletion is deleted whole
-    /// (<see cref="Page.Wholly"/>) and one with nothing due is left, both without reading their items; the items of the
-    /// others — a group whose ends differ, or due for archiving or anonymisation, a hold on a category, a subject with
-    /// some data due and some not — are then read one by one.
+    /// clock at its earliest and latest collection. A subject all of whose groups are due for deletion, or all for
+    /// archiving, is deleted or archived whole (<see cref="Page.Wholly"/>) and one with nothing due is left, without
+    /// reading their items; the items of the others — a group whose ends differ, or due for anonymisation, a hold on a
+    /// category, a subject whose groups are at different steps (some data due and some not) — are then read one by one.
     /// </summary>
     private async Task<Page> ReadGroupedAsync(DbConnection connection, DbTransaction? transaction, List<PageSubject> subjects, DateTimeOffset asOf, List<LegalHold> holds, CancellationToken cancellationToken)
     {
@@ -585,6 +581,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
                 {
                     null => Outcome.Nothing,
                     RetentionStep.Delete => Outcome.Delete,
+                    RetentionStep.Archive => Outcome.Archive,
                     _ => Outcome.Items,
                 };
                 outcomes[group.Subject] = outcomes.GetValueOrDefault(group.Subject) | outcome;
@@ -592,13 +589,14 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
             }
         }
 
-        // One by one: a subject with a group to read so, or with some data due for deletion and some not.
-        var oneByOne = outcomes.Where(o => o.Value != Outcome.Nothing && o.Value != Outcome.Delete).Select(o => o.Key).ToList();
+        // One by one: a subject with a group to read so, or with groups at different steps (some data due and some not).
+        static bool Whole(Outcome outcome) => outcome is Outcome.Nothing or Outcome.Delete or Outcome.Archive;
+        var oneByOne = outcomes.Where(o => !Whole(o.Value)).Select(o => o.Key).ToList();
         var page = await ReadAsync(connection, transaction, subjects, oneByOne, cancellationToken);
-        var decided = groups.Where(g => outcomes[g.Group.Subject] is Outcome.Nothing or Outcome.Delete).ToList();
+        var decided = groups.Where(g => Whole(outcomes[g.Group.Subject])).ToList();
         return page with
         {
-            Wholly = [.. decided.Where(g => g.Step == RetentionStep.Delete).Select(g => (g.Group, g.Decision.Rule!))],
+            Wholly = [.. decided.Where(g => g.Step is { } step).Select(g => (g.Group, g.Step!.Value, g.Decision.Rule!))],
             HeldInGroups = decided.Where(g => g.Held).Sum(g => g.Group.Count),
             InGroups = decided.Sum(g => g.Group.Count),
         };

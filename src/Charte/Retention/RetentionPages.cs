@@ -29,13 +29,13 @@ internal sealed record Group(Guid Subject, bool Document, string Purpose, string
 /// <summary>
 /// A page of subjects: the items read one by one with what the clock needs, their pseudonyms (for the ledger entries),
 /// and the range of subject ids the page covers, which bounds every statement that acts on it. A run also decides
-/// subjects from their groups: <see cref="Wholly"/> are the groups of the subjects all of whose items are due for
-/// deletion; <see cref="HeldInGroups"/> and <see cref="InGroups"/> count the items of subjects decided that way
-/// that a hold keeps, and all of them.
+/// subjects from their groups: <see cref="Wholly"/> are the groups of the subjects all of whose items are due for the
+/// same step, deletion or archiving, with that step; <see cref="HeldInGroups"/> and <see cref="InGroups"/> count the
+/// items of subjects decided that way that a hold keeps, and all of them.
 /// </summary>
 internal sealed record Page(List<(Item Item, string? SubjectCategory, List<EventFact> Events)> Items, Dictionary<Guid, string> Pseudonyms, SubjectRange Range)
 {
-    public List<(Group Group, RetentionRule Rule)> Wholly { get; init; } = [];
+    public List<(Group Group, RetentionStep Step, RetentionRule Rule)> Wholly { get; init; } = [];
     public int HeldInGroups { get; init; }
     public int InGroups { get; init; }
     public int Scanned => Items.Count + InGroups;

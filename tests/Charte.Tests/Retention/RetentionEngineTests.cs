@@ -108,6 +108,8 @@ public abstract partial class RetentionEngineTests(StoreKind kind)
         await using var db = await CharteDb.Factory(host.Store).CreateDbContextAsync();
         var entry = await db.Journal.SingleAsync(j => j.Id == body.GetProperty("journal").GetInt64());
         Assert.Equal(("archive.read", "ok"), (entry.Action, entry.Outcome));
+        var archiving = await db.Journal.SingleAsync(j => j.Action == "retention.archive");
+        Assert.StartsWith("2 items: contact.email, identity.name; rule: ", archiving.Detail, StringComparison.Ordinal);
         Assert.DoesNotContain("litigation", entry.Detail, StringComparison.Ordinal);
         Assert.Contains("reason sealed", entry.Detail, StringComparison.Ordinal);
     }
