@@ -514,17 +514,17 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
 
     /// <summary>
     /// The events and items of a page's subjects, one item at a time (rows of other subjects in the page's id range are
-    /// left out); only the items of <paramref name="only"/> when it is given.
+    /// left out); only the items of <paramref name="only"/> when it is given, with the page's events already read.
     /// </summary>
-    private static async Task<Page> ReadAsync(DbConnection connection, DbTransaction? transaction, List<PageSubject> subjects, IReadOnlyCollection<Guid>? only, CancellationToken cancellationToken)
+    private static async Task<Page> ReadAsync(DbConnection connection, DbTransaction? transaction, List<PageSubject> subjects, (IReadOnlyCollection<Guid> Subjects, Dictionary<Guid, List<EventFact>> Events)? only, CancellationToken cancellationToken)
     {
         var range = new SubjectRange(subjects[0].Id, subjects[^1].Id);
         var categories = subjects.ToDictionary(s => s.Id, s => s.Category);
-        var events = await RetentionPages.EventsAsync(connection, transaction, range, cancellationToken);
+        var events = only?.Events ?? await RetentionPages.EventsAsync(connection, transaction, range, cancellationToken);
         var page = new List<(Item, string?, List<EventFact>)>();
         foreach (var table in Tables)
         {
-            foreach (var item in only is { Count: 0 } ? [] : await RetentionPages.ItemsAsync(connection, transaction, table, range, only, cancellationToken))
+            foreach (var item in only?.Subjects is { Count: 0 } ? [] : await RetentionPages.ItemsAsync(connection, transaction, table, range, only?.Subjects, cancellationToken))
             {
                 if (categories.TryGetValue(item.Subject, out var category))
                 {
@@ -592,7 +592,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
         // One by one: a subject with a group to read so, or with groups at different steps (some data due and some not).
         static bool Whole(Outcome outcome) => outcome is Outcome.Nothing or Outcome.Delete or Outcome.Archive;
         var oneByOne = outcomes.Where(o => !Whole(o.Value)).Select(o => o.Key).ToList();
-        var page = await ReadAsync(connection, transaction, subjects, oneByOne, cancellationToken);
+        var page = await ReadAsync(connection, transaction, subjects, (oneByOne, events), cancellationToken);
         var decided = groups.Where(g => Whole(outcomes[g.Group.Subject])).ToList();
         return page with
         {
