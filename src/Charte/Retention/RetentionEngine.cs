@@ -422,7 +422,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
     /// <summary>
     /// Archives or deletes the given items of one table in one statement and says how many rows it changed. A subject
     /// all of whose items in the table go is named once rather than by each of its items' ids, as are the subjects
-    /// <paramref name="wholly"/> deleted (decided from their groups; deletions only).
+    /// <paramref name="wholly"/> archived or deleted (decided from their groups).
     /// </summary>
     private static async Task<int> ChangeAsync(DbConnection connection, DbTransaction transaction, string table, RetentionStep step, SubjectRange range, List<Action> actions, Dictionary<(Guid Subject, bool Document), int> items, List<Guid> wholly, DateTime now, CancellationToken cancellationToken)
     {
