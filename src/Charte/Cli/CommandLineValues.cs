@@ -44,7 +44,7 @@ internal static class CommandLineValues
     public static string Shown(string text)
     {
         const int Longest = 40;
-        var shown = new System.Text.StringBuilder();
+        var shown = new StringBuilder();
         foreach (var rune in text.EnumerateRunes())
         {
             if (shown.Length >= Longest)

@@ -574,7 +574,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
 
                 var facts = events.GetValueOrDefault(group.Subject) ?? [];
                 var earliest = Verdict(group.At(group.Earliest), category, facts, asOf, holds);
-                var latest = Verdict(group.At(group.Latest), category, facts, asOf, holds);
+                var latest = group.Latest == group.Earliest ? earliest : Verdict(group.At(group.Latest), category, facts, asOf, holds);
                 var alike = earliest.Step == latest.Step && earliest.Held == latest.Held && ReferenceEquals(earliest.Decision.Rule, latest.Decision.Rule)
                     && !holds.Any(h => h.Category is not null && (h.SubjectId is null || h.SubjectId == group.Subject) && (h.Purpose is null || h.Purpose == group.Purpose));
                 var outcome = !alike ? Outcome.Items : earliest.Step switch

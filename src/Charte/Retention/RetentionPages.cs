@@ -18,7 +18,7 @@ internal sealed record Action(Item Item, RetentionStep Step, RetentionRule Rule)
 /// purpose cover: the clock tells them apart by their collection dates alone. It gives them the same rule, and a phase
 /// that can only stay or go back as the date moves later (a period counted from a later day ends later; an event's
 /// date does not depend on the item). So when the earliest and the latest are at the same step, every one between
-/// them is too, and the group is decided without reading its items. <c>Category</c> is one of the group's categories
+/// them is too, and the group is decided without reading its items. <c>Category</c> is the first of the group's categories
 /// (they all choose the same rule), <c>Categories</c> all of them, comma-separated, for the ledger entry.
 /// </summary>
 internal sealed record Group(Guid Subject, bool Document, string Purpose, string Category, bool Archived, int Count, DateTimeOffset Earliest, DateTimeOffset Latest, string Categories)
@@ -191,15 +191,17 @@ internal static class RetentionPages
         var categories = connection is NpgsqlConnection ? "string_agg(category, ',')" : "group_concat(category, ',')";
         const string Archived = "CASE WHEN archived_at IS NULL THEN 0 ELSE 1 END";
         command.CommandText = $"""
-            SELECT subject_id, purpose, {Archived}, count(*), min(collected_at), max(collected_at), min(category), {categories}
+            SELECT subject_id, purpose, {Archived}, count(*), min(collected_at), max(collected_at), {categories}
             FROM {table} WHERE {bounded}
             GROUP BY subject_id, purpose, {Archived}, {rules}
             """;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            groups.Add(new Group(reader.GetGuid(0), table == "documents", reader.GetString(1), reader.GetString(6), reader.GetInt32(2) == 1, (int)reader.GetInt64(3),
-                new DateTimeOffset(Sql.Utc(reader.GetDateTime(4))), new DateTimeOffset(Sql.Utc(reader.GetDateTime(5))), reader.GetString(7)));
+            var all = reader.GetString(6);
+            var first = all.IndexOf(',', StringComparison.Ordinal);
+            groups.Add(new Group(reader.GetGuid(0), table == "documents", reader.GetString(1), first < 0 ? all : all[..first], reader.GetInt32(2) == 1, (int)reader.GetInt64(3),
+                new DateTimeOffset(Sql.Utc(reader.GetDateTime(4))), new DateTimeOffset(Sql.Utc(reader.GetDateTime(5))), all));
         }
 
         return groups;
