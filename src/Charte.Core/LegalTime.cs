@@ -18,6 +18,13 @@ public static class LegalTime
     private static readonly long[] HourOffsets = new long[Slots];
     private static readonly long[] MidnightOffsets = new long[Slots];
 
+    /// <summary>
+    /// The earliest date Charte accepts for a fact (an event, a collection) or a retention date. Retention periods run to
+    /// decades, not centuries: a date before it is a mistake (often a client's default value, 0001-01-01), and taken at
+    /// its word it would make everything counted from it due at once.
+    /// </summary>
+    public static DateOnly EarliestDate { get; } = new(1900, 1, 1);
+
     /// <summary>Today's date in Paris, by the given clock.</summary>
     public static DateOnly Today(TimeProvider clock) => Date(clock.GetUtcNow());
 

@@ -56,6 +56,7 @@ public static class CharteServer
         {
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = 64L * 1024 * 1024;
+            RequestLimits.Widen(k.Limits);
         });
 
         builder.Logging.ClearProviders();
@@ -119,6 +120,7 @@ public static class CharteServer
         });
         app.UseStatusCodePages(AnswerStatus);
         app.Use(SecureHeaders);
+        app.Use(RequestLimits.CheckAsync);
         concurrency.UseIn(app);
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/api/v1", StringComparison.Ordinal), api => api.UseMiddleware<ApiKeyMiddleware>());
 

@@ -272,9 +272,9 @@ internal static class RetentionCommand
         return rows;
     }
 
-    // Retention periods run to decades, not centuries: beyond these a date is a typo, and near year 0 or 10000 the
+    // Retention periods run to decades, not centuries: beyond these a date is a typo, and near year 10000 the
     // calendar arithmetic would leave the range of dates .NET represents.
-    private static readonly DateOnly EarliestAsOf = new(1900, 1, 1);
+    private static readonly DateOnly EarliestAsOf = LegalTime.EarliestDate;
     private static readonly DateOnly LatestAsOf = new(9899, 12, 31);
 
     private static async Task<(RetentionEngine? Engine, DateTimeOffset AsOf)> ResolveAsync(StoreOptions store, ParseResult result, Option<string?> asOf, TimeProvider clock, CancellationToken cancellationToken)

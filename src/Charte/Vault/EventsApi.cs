@@ -43,6 +43,11 @@ public static class EventsApi
             return Problems.Invalid("event-in-future", "at is in the future: an event is a fact that has happened");
         }
 
+        if (body.At < VaultApi.EarliestFact)
+        {
+            return Problems.Invalid("event-too-early", VaultApi.TooEarly("at"));
+        }
+
         var (subject, missing) = await VaultApi.SubjectAsync(db, id, cancellationToken);
         if (missing is not null)
         {

@@ -280,6 +280,11 @@ public static class ImportApi
             {
                 return Problems.Invalid("event-in-future", $"the event {fact.Event} is dated in the future");
             }
+
+            if (fact.At < VaultApi.EarliestFact)
+            {
+                return Problems.Invalid("event-too-early", VaultApi.TooEarly($"the event {fact.Event}"));
+            }
         }
 
         return null;

@@ -214,6 +214,11 @@ public static class RecordsApi
             {
                 return Problems.Invalid("collected-in-future", $"records[{i}]: collectedAt is in the future");
             }
+
+            if (record.CollectedAt < VaultApi.EarliestFact)
+            {
+                return Problems.Invalid("collected-too-early", VaultApi.TooEarly($"records[{i}].collectedAt"));
+            }
         }
 
         return null;

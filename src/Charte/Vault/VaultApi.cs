@@ -41,6 +41,15 @@ public static class VaultApi
         return api;
     }
 
+    /// <summary>
+    /// The earliest instant a fact (an event, a collection) may be dated: the start of <see cref="LegalTime.EarliestDate"/>
+    /// in Paris. An earlier date is refused rather than kept: it is almost always a client's default value, and the
+    /// retention clock would count every period from it and find the data long due.
+    /// </summary>
+    internal static DateTimeOffset EarliestFact { get; } = LegalTime.StartOfDay(LegalTime.EarliestDate);
+
+    internal static string TooEarly(string what) => $"{what} is before {LegalTime.EarliestDate:yyyy-MM-dd}: is it a default date sent by mistake? Give the day it happened";
+
     internal static JournalEntry Entry(TimeProvider clock, Caller caller, string action, string? subject, string? purpose, string outcome, string? detail = null) => new()
     {
         At = clock.GetUtcNow().UtcDateTime,

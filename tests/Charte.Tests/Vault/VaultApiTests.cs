@@ -386,6 +386,8 @@ public abstract class VaultApiTests(StoreKind kind)
     [InlineData("malformed JSON", "{\"purpose\":", "malformed-json")]
     [InlineData("invalid e-mail", "{\"identifiers\":{\"email\":\"not-an-address\"},\"purpose\":\"customer_management\",\"records\":[{\"category\":\"identity.name\",\"value\":\"x\"}]}", "invalid-identifier")]
     [InlineData("same person twice", "{\"identifiers\":{\"email\":\"first@demo.invalid\"},\"purpose\":\"customer_management\",\"records\":[{\"category\":\"identity.name\",\"value\":\"x\"}]}", "duplicate-identifier")]
+    [InlineData("event on a default date", "{\"purpose\":\"customer_management\",\"records\":[{\"category\":\"identity.name\",\"value\":\"x\"}],\"events\":[{\"event\":\"last_contact\",\"at\":\"0001-01-01T00:00:00Z\"}]}", "event-too-early")]
+    [InlineData("collected on a default date", "{\"purpose\":\"customer_management\",\"records\":[{\"category\":\"identity.name\",\"value\":\"x\",\"collectedAt\":\"0001-01-01T00:00:00Z\"}]}", "collected-too-early")]
     [InlineData("person already in the vault", "{\"identifiers\":{\"email\":\"jeanne.martin@demo.invalid\"},\"purpose\":\"customer_management\",\"records\":[{\"category\":\"identity.name\",\"value\":\"x\"}]}", "already-known")]
     public async Task Import_WithABadSecondLine_SaysWhichLine_AndWritesNothing(string why, string secondLine, string type)
     {
@@ -486,12 +488,18 @@ public abstract class VaultApiTests(StoreKind kind)
         var known = await app.PostAsJsonAsync($"/api/v1/subjects/{subject}/events", new { @event = "contract_end", purpose = Customers, at = TestHost.Start.AddDays(-2) });
         var unknown = await app.PostAsJsonAsync($"/api/v1/subjects/{subject}/events", new { @event = "birthday" });
         var future = await app.PostAsJsonAsync($"/api/v1/subjects/{subject}/events", new { @event = "last_contact", at = TestHost.Start.AddDays(1) });
+        var defaultDate = await app.PostAsJsonAsync($"/api/v1/subjects/{subject}/events", new { @event = "last_contact", at = default(DateTimeOffset) });
+        var firstDay = await app.PostAsJsonAsync($"/api/v1/subjects/{subject}/events", new { @event = "death", at = new DateTimeOffset(1900, 1, 1, 12, 0, 0, TimeSpan.Zero) });
 
         Assert.Equal(HttpStatusCode.Created, known.StatusCode);
         await AssertProblemAsync(unknown, HttpStatusCode.UnprocessableEntity, "unknown-event");
         await AssertProblemAsync(future, HttpStatusCode.UnprocessableEntity, "event-in-future");
+        await AssertProblemAsync(defaultDate, HttpStatusCode.UnprocessableEntity, "event-too-early");
+        Assert.Equal("at is before 1900-01-01: is it a default date sent by mistake? Give the day it happened",
+            (await defaultDate.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.Created, firstDay.StatusCode);
         await using var db = await CharteDb.Factory(host.Store).CreateDbContextAsync();
-        Assert.Equal(TestHost.Start.AddDays(-2).UtcDateTime, (await db.Events.SingleAsync()).OccurredAt);
+        Assert.Equal([new DateTime(1900, 1, 1, 12, 0, 0, DateTimeKind.Utc), TestHost.Start.AddDays(-2).UtcDateTime], await db.Events.Select(e => e.OccurredAt).OrderBy(d => d).ToListAsync());
     }
 
     public static TheoryData<string, string, string, string, int, string> BadRequests => new()
@@ -525,6 +533,9 @@ public abstract class VaultApiTests(StoreKind kind)
         { "lone surrogate in a field", "PUT", "/records", "{\"purpose\": \"\\udc00\", \"records\": []}", 400, "malformed-json" },
         { "field twice", "PUT", "/records", "{\"purpose\": \"customer_management\", \"purpose\": \"newsletter_customers\", \"records\": [{\"category\": \"contact.email\", \"value\": \"a\"}]}", 400, "malformed-json" },
         { "control character in an e-mail", "POST", "/../../subjects", "{\"identifiers\": {\"email\": \"a\\u0000b@demo.invalid\"}}", 422, "invalid-identifier" },
+        { "collected on a default date", "PUT", "/records", "{\"purpose\": \"customer_management\", \"records\": [{\"category\": \"contact.email\", \"value\": \"a\", \"collectedAt\": \"0001-01-01T00:00:00+00:00\"}]}", 422, "collected-too-early" },
+        { "event on a default date", "POST", "/events", "{\"event\": \"last_contact\", \"at\": \"0001-01-01T00:00:00-14:00\"}", 422, "event-too-early" },
+        { "event out of the calendar", "POST", "/events", "{\"event\": \"last_contact\", \"at\": \"0001-01-01T00:00:00+14:00\"}", 400, "malformed-json" },
     };
 
     [Theory]
@@ -543,6 +554,36 @@ public abstract class VaultApiTests(StoreKind kind)
         var response = await app.PutAsync($"/api/v1/subjects/{subject}/records", new StringContent(body, Encoding.UTF8, "application/json"));
 
         Assert.Equal(detail, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+    }
+
+    [Theory]
+    [InlineData("a URL of 9 KiB", 9 * 1024, 0, 0, 414, "uri-too-long")]
+    [InlineData("a URL of 60 KiB", 60 * 1024, 0, 0, 414, "uri-too-long")]
+    [InlineData("one header of 40 KiB", 0, 1, 40 * 1024, 431, "headers-too-large")]
+    [InlineData("150 small headers", 0, 150, 10, 431, "headers-too-large")]
+    [InlineData("a URL and headers within the limits", 7 * 1024, 90, 300, 200, null)]
+    public async Task RequestsOverTheSizeLimits_GetAProblem_NotAnEmptyAnswer(string why, int urlBytes, int headers, int headerBytes, int status, string? type)
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+        var subject = await CreateSubjectAsync(app);
+        var path = $"/api/v1/subjects/{subject}/data?purpose={Customers}";
+        using var request = new HttpRequestMessage(HttpMethod.Get, path + (urlBytes > 0 ? "&pad=" + new string('x', urlBytes - path.Length - 5) : ""));
+        for (var i = 0; i < headers; i++)
+        {
+            request.Headers.Add($"X-Pad-{i}", new string('x', headerBytes));
+        }
+
+        var response = await app.SendAsync(request);
+
+        if (type is null)
+        {
+            Assert.True(response.StatusCode == (HttpStatusCode)status, why);
+            return;
+        }
+
+        await AssertProblemAsync(response, (HttpStatusCode)status, type, why);
+        Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
     }
 
     [Theory]
