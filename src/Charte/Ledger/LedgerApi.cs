@@ -27,21 +27,25 @@ public static class LedgerApi
     internal static async Task<Results<Ok<CheckpointOutput>, ProblemHttpResult>> LatestAsync(StoreLocation store, SigningKeys keys, LedgerOptions options, CancellationToken cancellationToken)
     {
         await using var connection = await Sql.OpenAsync(store, cancellationToken);
-        var latest = (await LedgerStore.CheckpointsAsync(connection, cancellationToken, latestOnly: true)).FirstOrDefault();
+        var latest = await LedgerStore.CheckpointAsync(connection, null, cancellationToken);
         return latest is null ? NoCheckpoint() : TypedResults.Ok(Output(latest, keys, options));
     }
 
     internal static async Task<Results<Ok<InclusionOutput>, ProblemHttpResult>> InclusionAsync(long id, long? size, StoreLocation store, CancellationToken cancellationToken)
     {
         await using var connection = await Sql.OpenAsync(store, cancellationToken);
-        var checkpoints = await LedgerStore.CheckpointsAsync(connection, cancellationToken);
-        var checkpoint = size is { } wanted ? checkpoints.FirstOrDefault(c => c.Size == wanted) : checkpoints.LastOrDefault();
+        var checkpoint = await LedgerStore.CheckpointAsync(connection, size, cancellationToken);
         if (checkpoint is null)
         {
             return size is null ? NoCheckpoint() : Problems.Of(StatusCodes.Status404NotFound, "checkpoint-not-found", "No checkpoint of that size", $"no checkpoint has tree size {size}; ask /api/v1/ledger/checkpoint for the latest");
         }
 
         var leaf = await LedgerStore.LeafOfAsync(connection, id, cancellationToken);
+        if (leaf is null && !await LedgerStore.EntryExistsAsync(connection, id, cancellationToken))
+        {
+            return Problems.Of(StatusCodes.Status404NotFound, "entry-not-found", "No such journal entry", $"the journal has no entry {id}: ids are the 'journal' numbers that writes return");
+        }
+
         if (leaf is null || leaf.Value.Index >= checkpoint.Size)
         {
             return Problems.Of(StatusCodes.Status409Conflict, "not-yet-in-ledger", "The entry is not covered by a checkpoint yet",
@@ -62,10 +66,10 @@ public static class LedgerApi
         }
 
         await using var connection = await Sql.OpenAsync(store, cancellationToken);
-        var sizes = (await LedgerStore.CheckpointsAsync(connection, cancellationToken)).Select(c => c.Size).ToHashSet();
-        if (!sizes.Contains(first) || !sizes.Contains(second))
+        if (await LedgerStore.CheckpointAsync(connection, first, cancellationToken) is null || await LedgerStore.CheckpointAsync(connection, second, cancellationToken) is null)
         {
-            return Problems.Of(StatusCodes.Status404NotFound, "checkpoint-not-found", "No checkpoint of that size", $"both sizes must be checkpointed; checkpointed sizes include {string.Join(", ", sizes.Order().TakeLast(5))}");
+            var latest = await LedgerStore.LatestCheckpointSizesAsync(connection, 5, cancellationToken);
+            return Problems.Of(StatusCodes.Status404NotFound, "checkpoint-not-found", "No checkpoint of that size", $"both sizes must be checkpointed; the latest checkpointed sizes are {string.Join(", ", latest.Order())}");
         }
 
         var proof = await LedgerStore.WithNodesAsync(connection, node => Merkle.ConsistencyProof(first, second, node), cancellationToken);

@@ -219,11 +219,41 @@ public static class LedgerStore
         }
     }
 
-    public static async Task<List<StoredCheckpoint>> CheckpointsAsync(DbConnection connection, CancellationToken cancellationToken, bool latestOnly = false)
+    private const string CheckpointColumns = "SELECT tree_size, root, note, timestamp_token, created_at FROM ledger_checkpoints";
+
+    /// <summary>Every checkpoint, oldest first: for the verifier and the export, which check or write them all.</summary>
+    public static Task<List<StoredCheckpoint>> CheckpointsAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        ReadCheckpointsAsync(Sql.Command(connection, $"{CheckpointColumns} ORDER BY tree_size"), cancellationToken);
+
+    /// <summary>The checkpoint of a tree size, or the latest when <paramref name="size"/> is null; null when there is none.</summary>
+    public static async Task<StoredCheckpoint?> CheckpointAsync(DbConnection connection, long? size, CancellationToken cancellationToken)
     {
-        await using var command = Sql.Command(connection, latestOnly
-            ? "SELECT tree_size, root, note, timestamp_token, created_at FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1"
-            : "SELECT tree_size, root, note, timestamp_token, created_at FROM ledger_checkpoints ORDER BY tree_size");
+        var command = Sql.Command(connection, size is null ? $"{CheckpointColumns} ORDER BY tree_size DESC LIMIT 1" : $"{CheckpointColumns} WHERE tree_size = @size");
+        if (size is { } wanted)
+        {
+            command.Add("@size", wanted);
+        }
+
+        return (await ReadCheckpointsAsync(command, cancellationToken)).SingleOrDefault();
+    }
+
+    /// <summary>The tree sizes of the latest checkpoints, newest first.</summary>
+    public static async Task<List<long>> LatestCheckpointSizesAsync(DbConnection connection, int count, CancellationToken cancellationToken)
+    {
+        await using var command = Sql.Command(connection, $"SELECT tree_size FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT {count}");
+        var sizes = new List<long>(count);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            sizes.Add(reader.GetInt64(0));
+        }
+
+        return sizes;
+    }
+
+    private static async Task<List<StoredCheckpoint>> ReadCheckpointsAsync(DbCommand command, CancellationToken cancellationToken)
+    {
+        await using var owned = command;
         var list = new List<StoredCheckpoint>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -257,6 +287,13 @@ public static class LedgerStore
     }
 
     /// <summary>The leaf index of a journal entry, once the sequencer has integrated it.</summary>
+    public static async Task<bool> EntryExistsAsync(DbConnection connection, long entryId, CancellationToken cancellationToken)
+    {
+        await using var command = Sql.Command(connection, "SELECT 1 FROM journal WHERE id = @entry");
+        command.Add("@entry", entryId);
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+
     public static async Task<(long Index, byte[] Hash)?> LeafOfAsync(DbConnection connection, long entryId, CancellationToken cancellationToken)
     {
         await using var command = Sql.Command(connection, "SELECT idx, hash FROM ledger_leaves WHERE entry_id = @entry");

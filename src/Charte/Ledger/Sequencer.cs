@@ -244,7 +244,7 @@ public sealed partial class Sequencer(StoreLocation store, SigningKeys keys, ITi
         {
             await using var connection = await Sql.OpenAsync(store, cancellationToken);
             var size = await LedgerStore.SizeAsync(connection, null, cancellationToken);
-            var last = (await LedgerStore.CheckpointsAsync(connection, cancellationToken, latestOnly: true)).FirstOrDefault();
+            var last = await LedgerStore.CheckpointAsync(connection, null, cancellationToken);
             if (size == 0 || (last is not null && last.Size >= size))
             {
                 return null;
@@ -271,7 +271,7 @@ public sealed partial class Sequencer(StoreLocation store, SigningKeys keys, ITi
             catch (DbException)
             {
                 // Another process (a server's sequencer, `charte ledger checkpoint`) signed the same tree a moment before.
-                var other = (await LedgerStore.CheckpointsAsync(connection, cancellationToken, latestOnly: true)).FirstOrDefault();
+                var other = await LedgerStore.CheckpointAsync(connection, null, cancellationToken);
                 if (other is null || other.Size != size || !other.Root.AsSpan().SequenceEqual(root))
                 {
                     throw;

@@ -64,6 +64,29 @@ public abstract class LedgerTests(StoreKind kind)
     }
 
     [Fact]
+    public async Task AProofOfAnEntryTheJournalNeverHad_IsNotFound_AndOfOneNotYetCheckpointed_IsToBeAskedAgain()
+    {
+        await using var host = await TestHost.StartAsync(kind);
+        var app = await host.ClientAsync(Customers);
+        await VaultApiTests.CreateSubjectAsync(app);
+        await host.Sequencer.IntegrateAsync(CancellationToken.None);
+        await host.Sequencer.CheckpointAsync(CancellationToken.None);
+        var size = (await app.GetFromJsonAsync<JsonElement>("/api/v1/ledger/checkpoint")).GetProperty("size").GetInt64();
+        var later = (await (await app.PostAsJsonAsync("/api/v1/subjects", new { category = "customer" })).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("journal").GetInt64();
+
+        foreach (var never in new[] { 0, -5, later + 1000 })
+        {
+            await VaultApiTests.AssertProblemAsync(await app.GetAsync($"/api/v1/ledger/entries/{never}/proof"), HttpStatusCode.NotFound, "entry-not-found", $"entry {never}");
+        }
+
+        await VaultApiTests.AssertProblemAsync(await app.GetAsync($"/api/v1/ledger/entries/{later}/proof"), HttpStatusCode.Conflict, "not-yet-in-ledger");
+        var unknownSize = await app.GetAsync($"/api/v1/ledger/consistency?from=1&to={size + 7}");
+        await VaultApiTests.AssertProblemAsync(unknownSize, HttpStatusCode.NotFound, "checkpoint-not-found");
+        Assert.Equal($"both sizes must be checkpointed; the latest checkpointed sizes are {size}",
+            (await unknownSize.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+    }
+
+    [Fact]
     public async Task TheJournal_IsAppendOnly_InTheDatabaseItself()
     {
         await using var host = await TestHost.StartAsync(kind);
@@ -349,7 +372,7 @@ public abstract class LedgerTests(StoreKind kind)
             await host.Sequencer.IntegrateAsync(CancellationToken.None);
             await host.Sequencer.CheckpointAsync(CancellationToken.None);
             await using var connection2 = await Sql.OpenAsync(host.Store, CancellationToken.None);
-            Assert.Equal(size, (await LedgerStore.CheckpointsAsync(connection2, CancellationToken.None, latestOnly: true)).Single().Size);
+            Assert.Equal(size, (await LedgerStore.CheckpointAsync(connection2, null, CancellationToken.None))!.Size);
         }
 
         var report = await VerifyAsync(host);
