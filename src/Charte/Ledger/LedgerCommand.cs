@@ -203,8 +203,7 @@ internal static class LedgerExport
         Directory.CreateDirectory(Path.Combine(dir, "keys"));
         Directory.CreateDirectory(Path.Combine(dir, "proofs"));
         await using var connection = await Sql.OpenAsync(store, cancellationToken);
-        var checkpoints = await LedgerStore.CheckpointsAsync(connection, cancellationToken);
-        var last = checkpoints.LastOrDefault()?.Size ?? 0;
+        var last = (await LedgerStore.CheckpointAsync(connection, null, cancellationToken))?.Size ?? 0;
         long entries = 0;
         await using (var file = File.Create(Path.Combine(dir, "entries.jsonl")))
         await using (var leaves = await Sql.OpenAsync(store, cancellationToken))
@@ -222,10 +221,19 @@ internal static class LedgerExport
             }
         }
 
-        var origin = checkpoints.FirstOrDefault()?.Note.Split('\n', 2)[0] ?? "";
+        // Up to the latest checkpoint found above: one signed meanwhile is for the next export.
+        var origin = "";
+        var checkpoints = 0;
         StoredCheckpoint? previous = null;
-        foreach (var checkpoint in checkpoints)
+        await using var reading = await Sql.OpenAsync(store, cancellationToken);
+        await foreach (var checkpoint in LedgerStore.CheckpointsAsync(reading, cancellationToken))
         {
+            if (checkpoint.Size > last)
+            {
+                break;
+            }
+
+            origin = checkpoints++ == 0 ? checkpoint.Note.Split('\n', 2)[0] : origin;
             var name = checkpoint.Size.ToString(CultureInfo.InvariantCulture);
             await File.WriteAllTextAsync(Path.Combine(dir, "checkpoints", name + ".note"), checkpoint.Note, cancellationToken);
             await File.WriteAllTextAsync(Path.Combine(dir, "checkpoints", name + ".body"), checkpoint.Note[..(checkpoint.Note.IndexOf("\n\n", StringComparison.Ordinal) + 1)], cancellationToken);
@@ -246,7 +254,7 @@ internal static class LedgerExport
         await File.WriteAllTextAsync(Path.Combine(dir, "keys", "tsa.crt"), signing.Tsa.ExportCertificatePem(), cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(dir, "keys", "seal.crt"), signing.Seal.ExportCertificatePem(), cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(dir, "README.md"), Readme.Replace("{origin}", origin, StringComparison.Ordinal), Encoding.UTF8, cancellationToken);
-        return (entries, checkpoints.Count);
+        return (entries, checkpoints);
     }
 
     private const string Readme = """

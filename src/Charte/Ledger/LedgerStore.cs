@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using Charte.Journal;
 using Charte.Storage;
 using Npgsql;
@@ -221,20 +222,42 @@ public static class LedgerStore
 
     private const string CheckpointColumns = "SELECT tree_size, root, note, timestamp_token, created_at FROM ledger_checkpoints";
 
-    /// <summary>Every checkpoint, oldest first: for the verifier and the export, which check or write them all.</summary>
-    public static Task<List<StoredCheckpoint>> CheckpointsAsync(DbConnection connection, CancellationToken cancellationToken) =>
-        ReadCheckpointsAsync(Sql.Command(connection, $"{CheckpointColumns} ORDER BY tree_size"), cancellationToken);
+    /// <summary>
+    /// Every checkpoint, oldest first, read as the caller goes: a busy ledger signs one every few seconds, millions over
+    /// the years, and the verifier and the export, which go through them all, keep none of them.
+    /// </summary>
+    public static async IAsyncEnumerable<StoredCheckpoint> CheckpointsAsync(DbConnection connection, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var command = Sql.Command(connection, $"{CheckpointColumns} ORDER BY tree_size");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return Checkpoint(reader);
+        }
+    }
+
+    /// <summary>The size and root of every checkpoint, oldest first, read as the caller goes.</summary>
+    public static async IAsyncEnumerable<(long Size, byte[] Root)> CheckpointRootsAsync(DbConnection connection, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var command = Sql.Command(connection, "SELECT tree_size, root FROM ledger_checkpoints ORDER BY tree_size");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return (reader.GetInt64(0), (byte[])reader.GetValue(1));
+        }
+    }
 
     /// <summary>The checkpoint of a tree size, or the latest when <paramref name="size"/> is null; null when there is none.</summary>
     public static async Task<StoredCheckpoint?> CheckpointAsync(DbConnection connection, long? size, CancellationToken cancellationToken)
     {
-        var command = Sql.Command(connection, size is null ? $"{CheckpointColumns} ORDER BY tree_size DESC LIMIT 1" : $"{CheckpointColumns} WHERE tree_size = @size");
+        await using var command = Sql.Command(connection, size is null ? $"{CheckpointColumns} ORDER BY tree_size DESC LIMIT 1" : $"{CheckpointColumns} WHERE tree_size = @size");
         if (size is { } wanted)
         {
             command.Add("@size", wanted);
         }
 
-        return (await ReadCheckpointsAsync(command, cancellationToken)).SingleOrDefault();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Checkpoint(reader) : null;
     }
 
     /// <summary>The tree sizes of the latest checkpoints, newest first.</summary>
@@ -251,18 +274,8 @@ public static class LedgerStore
         return sizes;
     }
 
-    private static async Task<List<StoredCheckpoint>> ReadCheckpointsAsync(DbCommand command, CancellationToken cancellationToken)
-    {
-        await using var owned = command;
-        var list = new List<StoredCheckpoint>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            list.Add(new StoredCheckpoint(reader.GetInt64(0), (byte[])reader.GetValue(1), reader.GetString(2), (byte[])reader.GetValue(3), Sql.Utc(reader.GetDateTime(4))));
-        }
-
-        return list;
-    }
+    private static StoredCheckpoint Checkpoint(DbDataReader reader) =>
+        new(reader.GetInt64(0), (byte[])reader.GetValue(1), reader.GetString(2), (byte[])reader.GetValue(3), Sql.Utc(reader.GetDateTime(4)));
 
     public static async Task InsertCheckpointAsync(DbConnection connection, StoredCheckpoint checkpoint, CancellationToken cancellationToken)
     {

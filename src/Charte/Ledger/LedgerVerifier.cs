@@ -29,21 +29,28 @@ public static class LedgerVerifier
     public static async Task<LedgerReport> VerifyAsync(Storage.StoreLocation store, byte[] logPublicKey, X509Certificate2 trust, CancellationToken cancellationToken)
     {
         await using var connection = await Sql.OpenAsync(store, cancellationToken);
-        var checkpoints = await LedgerStore.CheckpointsAsync(connection, cancellationToken);
-        var bySize = checkpoints.ToDictionary(c => c.Size);
+        var sizes = new HashSet<long>();
+        await foreach (var (checkpointed, _) in LedgerStore.CheckpointRootsAsync(connection, cancellationToken))
+        {
+            sizes.Add(checkpointed);
+        }
+
         var size = await LedgerStore.SizeAsync(connection, null, cancellationToken);
-        var sizes = bySize.Keys.ToHashSet();
         var (tree, roots, entryAt, problems) = await LedgerScan.ScanAsync(store, size, sizes, shortWay: true, cancellationToken);
-        if (checkpoints.Any(c => roots.TryGetValue(c.Size, out var root) && !root.AsSpan().SequenceEqual(c.Root)))
+        if (await LedgerStore.CheckpointRootsAsync(connection, cancellationToken).AnyAsync(c => roots.TryGetValue(c.Size, out var root) && !root.AsSpan().SequenceEqual(c.Root), cancellationToken))
         {
             // The short way took a stored subtree hash on trust and a signed root disagrees: every leaf is checked, to
             // name the entry.
             (tree, roots, entryAt, problems) = await LedgerScan.ScanAsync(store, size, sizes, shortWay: false, cancellationToken);
         }
 
+        // The checkpoints are read one by one on a connection of their own while the consistency proofs read nodes.
+        await using var reading = await Sql.OpenAsync(store, cancellationToken);
         StoredCheckpoint? previous = null;
-        foreach (var checkpoint in checkpoints)
+        var count = 0;
+        await foreach (var checkpoint in LedgerStore.CheckpointsAsync(reading, cancellationToken))
         {
+            count++;
             var first = previous?.Size ?? 0;
             var from = entryAt.TryGetValue(first, out var id) ? $"entry {id} (leaf {first})" : $"leaf {first}";
             var (signed, problem) = Checkpoints.Verify(checkpoint.Note, OriginOf(checkpoint.Note), logPublicKey);
@@ -83,7 +90,7 @@ public static class LedgerVerifier
         }
 
         var unsequenced = await LedgerStore.UnsequencedCountAsync(connection, cancellationToken);
-        return new LedgerReport(tree, unsequenced, checkpoints.Count, checkpoints.LastOrDefault(), problems);
+        return new LedgerReport(tree, unsequenced, count, previous, problems);
     }
 
     private static async Task ConsistencyAsync(System.Data.Common.DbConnection connection, StoredCheckpoint previous, StoredCheckpoint checkpoint, List<LedgerProblem> problems, CancellationToken cancellationToken)
