@@ -4,7 +4,9 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 namespace Charte.Hosting;
 
 /// <summary>
-/// The size limits of a request's line and headers, answered as problem+json. Kestrel refuses a request over its own
+/// What a request's line and headers must be before anything else reads them, answered as problem+json: a query
+/// parameter given once (ASP.NET would join two values with a comma and the caller would read "no purpose 'a,b'"),
+/// and the size limits. Kestrel refuses a request over its own
 /// limits before any middleware runs, with an empty 414 or 431 that tells a client nothing; so Kestrel's limits are set
 /// wider (<see cref="Widen"/>) and these, the usual ones, are checked here, first. Only a request past Kestrel's wider
 /// limits still gets Kestrel's bare answer.
@@ -35,6 +37,12 @@ internal static class RequestLimits
         {
             return Problems.Of(StatusCodes.Status414UriTooLong, "uri-too-long", "The request's URL is too long",
                 $"the path and query may be at most {MaxTarget / 1024} KiB; data goes in the body (identifiers never go in URLs: POST /api/v1/subjects/search)").ExecuteAsync(context);
+        }
+
+        if (context.Request.Query.FirstOrDefault(p => p.Value.Count > 1) is { Key: { } repeated } parameter)
+        {
+            return Problems.Of(StatusCodes.Status400BadRequest, "invalid-parameter", "A parameter is not valid",
+                $"the parameter '{repeated}' is given {parameter.Value.Count} times; give it once").ExecuteAsync(context);
         }
 
         var headers = context.Request.Headers;

@@ -521,6 +521,7 @@ public abstract class VaultApiTests(StoreKind kind)
         { "huge value", "PUT", "/records", "#70000", 422, "value-too-large" },
         { "read without purpose", "GET", "/data", "", 400, "purpose-required" },
         { "read unknown purpose", "GET", "/data?purpose=telepathy", "", 422, "unknown-purpose" },
+        { "read for two purposes at once", "GET", "/data?purpose=customer_management&purpose=newsletter_customers", "", 400, "invalid-parameter" },
         { "invalid email", "POST", "/../../subjects", "{\"identifiers\": {\"email\": \"not-an-email\"}}", 422, "invalid-identifier" },
         { "unknown identifier kind", "POST", "/../../subjects", "{\"identifiers\": {\"passport\": \"X\"}}", 422, "invalid-identifier" },
         { "unknown subject category", "POST", "/../../subjects", "{\"category\": \"martian\"}", 422, "unknown-subject-category" },
