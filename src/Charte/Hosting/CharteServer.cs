@@ -87,9 +87,7 @@ public static class CharteServer
         services.AddSingleton<PurposeView.Statements>();
         services.AddSingleton(settings.Signing);
         services.AddSingleton(settings.Ledger ?? new LedgerOptions { Origin = LedgerOptions.DefaultOrigin(settings.Charter.Organisation.Name) });
-        services.AddSingleton<ITimestampAuthority>(settings.TimestampUrl is { } tsa
-            ? new HttpTimestampAuthority(new HttpClient { Timeout = TimeSpan.FromSeconds(10) }, tsa)
-            : new BuiltInTimestampAuthority(settings.Signing.Tsa, settings.Clock));
+        services.AddSingleton(TimestampAuthorities.Of(settings.TimestampUrl, settings.Signing, settings.Clock));
         services.AddSingleton<Sequencer>();
         services.AddSingleton(sp => new RetentionEngine(settings.Store, settings.Charter, sp.GetRequiredService<SubjectKeys>(), settings.Clock));
         services.AddHostedService(sp => new RetentionSweeper(sp.GetRequiredService<RetentionEngine>(), settings.Clock,

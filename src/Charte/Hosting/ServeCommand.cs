@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Charte.Cli;
+using Charte.Ledger;
 
 namespace Charte.Hosting;
 
@@ -33,7 +34,7 @@ internal static class ServeCommand
                 return CharteCommand.Usage;
             }
 
-            var (timestampUrl, badTimestampUrl) = TimestampUrl(configuration);
+            var (timestampUrl, badTimestampUrl) = TimestampAuthorities.UrlFrom(configuration);
             if (badTimestampUrl is not null)
             {
                 error.WriteLine("charte: " + badTimestampUrl);
@@ -41,9 +42,11 @@ internal static class ServeCommand
             }
 
             ApiConcurrency concurrency;
+            LedgerOptions ledger;
             try
             {
                 concurrency = ApiConcurrency.From(location!.Provider, configuration);
+                ledger = LedgerOptions.From(configuration, charter);
             }
             catch (InvalidOperationException e)
             {
@@ -64,6 +67,7 @@ internal static class ServeCommand
                 Signing = signing!,
                 CharterSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(store.CharterPath(result, configuration), cancellationToken))),
                 TimestampUrl = timestampUrl,
+                Ledger = ledger,
                 Urls = Urls(result, urls, configuration),
                 Clock = clock,
                 JsonLogs = !result.GetValue(textLogs),
@@ -81,11 +85,6 @@ internal static class ServeCommand
         AllowMultipleArgumentsPerToken = true,
     };
 
-    /// <summary>The external timestamp authority (<c>Charte:Ledger:TimestampUrl</c>), none for the built-in one, or why the setting is wrong.</summary>
-    private static (Uri? Url, string? Problem) TimestampUrl(IConfiguration configuration) =>
-        configuration["Charte:Ledger:TimestampUrl"] is not { Length: > 0 } setting ? (null, null)
-        : Uri.TryCreate(setting, UriKind.Absolute, out var url) && url.Scheme is "http" or "https" ? (url, null)
-        : (null, $"Charte:Ledger:TimestampUrl '{setting}' is not an http:// or https:// address of a timestamp authority");
 
     /// <summary>Why an address cannot be listened on, for the first such one; null when every one is valid.</summary>
     public static string? Invalid(IReadOnlyList<string> urls)

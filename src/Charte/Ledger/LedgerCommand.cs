@@ -48,8 +48,20 @@ internal static class LedgerCommand
 
             using (signing)
             {
-                var sequencer = new Sequencer(location, signing, new BuiltInTimestampAuthority(signing.Tsa, clock),
-                    new LedgerOptions { Origin = configuration["Charte:Ledger:Origin"] ?? LedgerOptions.DefaultOrigin(charter.Organisation.Name) }, clock, NullLogger<Sequencer>.Instance);
+                // The server's settings: the same origin and the same timestamp authority as its own checkpoints.
+                var (timestampUrl, badTimestampUrl) = TimestampAuthorities.UrlFrom(configuration);
+                LedgerOptions options;
+                try
+                {
+                    options = badTimestampUrl is null ? LedgerOptions.From(configuration, charter) : throw new InvalidOperationException(badTimestampUrl);
+                }
+                catch (InvalidOperationException e)
+                {
+                    result.InvocationConfiguration.Error.WriteLine("charte: " + e.Message);
+                    return CharteCommand.Usage;
+                }
+
+                var sequencer = new Sequencer(location, signing, TimestampAuthorities.Of(timestampUrl, signing, clock), options, clock, NullLogger<Sequencer>.Instance);
                 var added = await sequencer.IntegrateAsync(cancellationToken);
                 var made = await sequencer.CheckpointAsync(cancellationToken);
                 result.InvocationConfiguration.Output.WriteLine(made is null

@@ -34,6 +34,30 @@ public sealed record LedgerOptions
     /// </summary>
     public long LateCommitWindow { get; init; } = 10_000;
 
+    /// <summary>
+    /// The ledger's settings as <c>charte serve</c> and <c>charte ledger checkpoint</c> both read them:
+    /// <c>Charte:Ledger:Origin</c> (default: from the organisation's name) and <c>Charte:Ledger:CheckpointEvery</c>
+    /// (default 10 s; a busy ledger signs one checkpoint per period, and verifying each costs about a millisecond).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A setting is not valid; the message says which and why.</exception>
+    public static LedgerOptions From(Microsoft.Extensions.Configuration.IConfiguration configuration, Charters.Charter charter)
+    {
+        var origin = configuration["Charte:Ledger:Origin"] is { Length: > 0 } configured ? configured : DefaultOrigin(charter.Organisation.Name);
+        if (origin.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)) || origin.Length > 200)
+        {
+            throw new InvalidOperationException($"Charte:Ledger:Origin must be one word of at most 200 characters, without spaces or control characters (a checkpoint's first line), such as {DefaultOrigin(charter.Organisation.Name)}");
+        }
+
+        var every = TimeSpan.FromSeconds(10);
+        if (configuration["Charte:Ledger:CheckpointEvery"] is { Length: > 0 } text
+            && (!TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out every) || every < TimeSpan.FromSeconds(1) || every > TimeSpan.FromDays(1)))
+        {
+            throw new InvalidOperationException($"Charte:Ledger:CheckpointEvery '{text}' is not a period from 00:00:01 to 1.00:00:00 (hh:mm:ss)");
+        }
+
+        return new LedgerOptions { Origin = origin, CheckpointEvery = every };
+    }
+
     public static string DefaultOrigin(string organisation)
     {
         var slug = new StringBuilder();

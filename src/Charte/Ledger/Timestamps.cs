@@ -91,6 +91,20 @@ public sealed class HttpTimestampAuthority(HttpClient http, Uri url) : ITimestam
     }
 }
 
+public static class TimestampAuthorities
+{
+    /// <summary>The external timestamp authority (<c>Charte:Ledger:TimestampUrl</c>), none for the built-in one, or why the setting is wrong.</summary>
+    public static (Uri? Url, string? Problem) UrlFrom(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
+        configuration["Charte:Ledger:TimestampUrl"] is not { Length: > 0 } setting ? (null, null)
+        : Uri.TryCreate(setting, UriKind.Absolute, out var url) && url.Scheme is "http" or "https" ? (url, null)
+        : (null, $"Charte:Ledger:TimestampUrl '{setting}' is not an http:// or https:// address of a timestamp authority");
+
+    /// <summary>The external authority at <paramref name="url"/> (<c>Charte:Ledger:TimestampUrl</c>), or the built-in one.</summary>
+    public static ITimestampAuthority Of(Uri? url, SigningKeys signing, TimeProvider clock) => url is { } external
+        ? new HttpTimestampAuthority(new HttpClient { Timeout = TimeSpan.FromSeconds(10) }, external)
+        : new BuiltInTimestampAuthority(signing.Tsa, clock);
+}
+
 public static class TimestampTokens
 {
     /// <summary>Checks a token: it stamps exactly <paramref name="sha256"/>, its signature holds, and its signer chains to <paramref name="trust"/>.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using System.Text;
 using Charte.Cli;
 
@@ -58,11 +59,61 @@ public sealed class LedgerCommandTests : CliTest
             "-CAfile", Path.Combine(export, "keys", "ca.crt"), "-untrusted", Path.Combine(export, "keys", "tsa.crt"));
     }
 
+    [Fact]
+    public async Task TheOriginAndPeriodOfTheConfiguration_AreTheServersAndTheCommandLines_AndABadOneIsNamed()
+    {
+        var keys = Path.Combine(Folder, "master.key");
+        var store = "sqlite:" + Path.Combine(Folder, "charte.db");
+        var charter = Path.Combine(AppContext.BaseDirectory, "examples", "secufor.charte.yaml");
+        Assert.Equal(0, (await RunAsync("keys", "init", "--keys", keys, "--organisation", "Secufor")).Exit);
+        Assert.Equal(0, (await RunAsync("db", "migrate", "--store", store)).Exit);
+        var evidence = Path.Combine(Folder, "contract.pdf");
+        await File.WriteAllBytesAsync(evidence, Encoding.ASCII.GetBytes("%PDF-1.7 a signed contract"));
+        Assert.Equal(0, (await RunAsync("seal", evidence, "--out", Path.Combine(Folder, "sealed"), "--store", store, "--keys", keys)).Exit);
+        var settings = Path.Combine(Folder, "appsettings.json");
+        string[] checkpoint = [Path.Combine(AppContext.BaseDirectory, "charte.dll"), "ledger", "checkpoint", "--store", store, "--keys", keys, "--charter", charter];
+
+        await File.WriteAllTextAsync(settings, """{ "Charte": { "Ledger": { "CheckpointEvery": "soon" } } }""");
+        var refused = await RunInAsync(Folder, 2, "dotnet", checkpoint);
+        await File.WriteAllTextAsync(settings, """{ "Charte": { "Ledger": { "Origin": "audit.secufor.example/ledger", "CheckpointEvery": "00:00:01" } } }""");
+        await RunInAsync(Folder, 0, "dotnet", checkpoint);
+        // The server, started where the settings are, signs a checkpoint within the second of a new entry.
+        var location = Storage.StoreLocation.Parse(store);
+        var (key, _) = await Applications.AppsCommand.AddAsync(Storage.CharteDb.Factory(location), "auditor", ["customer_management"], TimeProvider.System, CancellationToken.None);
+        var port = Hosting.ServerProcess.FreePort();
+        var notes = new List<string>();
+        using (Hosting.ServerProcess.KillOnDispose(await Hosting.ServerProcess.StartAsync(location, keys, port, Folder)))
+        {
+            using var client = Hosting.ServerProcess.Client(port, key!);
+            (await client.PostAsJsonAsync("/api/v1/subjects", new { category = "customer" })).EnsureSuccessStatusCode();
+            for (var attempt = 0; attempt < 100 && notes.Count < 2; attempt++)
+            {
+                var latest = await client.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/ledger/checkpoint");
+                if (!notes.Contains(latest.GetProperty("note").GetString()!))
+                {
+                    notes.Add(latest.GetProperty("note").GetString()!);
+                }
+
+                await Task.Delay(200);
+            }
+        }
+
+        var verified = await RunAsync("ledger", "verify", "--store", store, "--keys", keys);
+
+        Assert.Contains("Charte:Ledger:CheckpointEvery 'soon' is not a period", refused, StringComparison.Ordinal);
+        Assert.Equal(2, notes.Count);
+        Assert.All(notes, note => Assert.StartsWith("audit.secufor.example/ledger\n", note, StringComparison.Ordinal));
+        Assert.True(verified.Exit == 0, verified.Err);
+    }
+
     private static Task OpensslAsync(int expected, params string[] args) => RunProcessAsync(expected, "openssl", args);
 
-    private static async Task<string> RunProcessAsync(int expected, string program, params string[] args)
+    private static Task<string> RunProcessAsync(int expected, string program, params string[] args) => RunInAsync(null, expected, program, args);
+
+    /// <summary>Runs a program (in <paramref name="folder"/> when given); its output, or with <paramref name="expected"/> not 0 its error output.</summary>
+    private static async Task<string> RunInAsync(string? folder, int expected, string program, params string[] args)
     {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = folder ?? "" };
         foreach (var argument in args)
         {
             start.ArgumentList.Add(argument);
@@ -74,6 +125,6 @@ public sealed class LedgerCommandTests : CliTest
         await process.WaitForExitAsync();
         Assert.True(expected == 0 ? process.ExitCode == 0 : process.ExitCode != 0,
             $"{program} {string.Join(' ', args)} exited {process.ExitCode}: {await output} {await error}");
-        return await output;
+        return expected == 0 ? await output : await error;
     }
 }
