@@ -28,7 +28,7 @@ internal static class LedgerCommand
 
             using (signing)
             {
-                var report = await LedgerVerifier.VerifyAsync(location, signing.LogPublicKey.Export(KeyBlobFormat.RawPublicKey), signing.Ca, cancellationToken);
+                var report = await LedgerVerifier.VerifyAsync(location, signing.LogPublicKey.Export(KeyBlobFormat.RawPublicKey), signing.TimestampTrust, cancellationToken);
                 (report.Valid ? result.InvocationConfiguration.Output : result.InvocationConfiguration.Error).WriteLine(LedgerVerifier.Describe(report));
                 return report.Valid ? CharteCommand.Success : CharteCommand.Findings;
             }
@@ -263,6 +263,7 @@ internal static class LedgerExport
         await File.WriteAllTextAsync(Path.Combine(dir, "keys", "log.vkey"), Checkpoints.VerifierKey(origin, publicKey) + "\n", cancellationToken);
         await File.WriteAllBytesAsync(Path.Combine(dir, "keys", "log.pub.pem"), signing.LogPublicKey.Export(KeyBlobFormat.PkixPublicKeyText), cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(dir, "keys", "ca.crt"), signing.Ca.ExportCertificatePem(), cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(dir, "keys", "timestamp-ca.pem"), string.Concat(signing.TimestampTrust.Select(c => c.ExportCertificatePem() + "\n")), cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(dir, "keys", "tsa.crt"), signing.Tsa.ExportCertificatePem(), cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(dir, "keys", "seal.crt"), signing.Seal.ExportCertificatePem(), cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(dir, "README.md"), Readme.Replace("{origin}", origin, StringComparison.Ordinal), Encoding.UTF8, cancellationToken);
@@ -278,11 +279,12 @@ internal static class LedgerExport
           Leaf hash = SHA-256(0x00 ‖ line). Node hash = SHA-256(0x01 ‖ left ‖ right). RFC 9162 §2.1.
         - `checkpoints/N.note`: the C2SP signed note of the tree of N entries; `N.body` its signed text;
           `N.tsr`: the RFC 3161 timestamp token (DER) over SHA-256 of `N.body`.
-        - `keys/log.vkey` (C2SP verifier key), `keys/log.pub.pem` (Ed25519, SPKI), `keys/ca.crt`, `keys/tsa.crt`, `keys/seal.crt`.
+        - `keys/log.vkey` (C2SP verifier key), `keys/log.pub.pem` (Ed25519, SPKI), `keys/ca.crt`, `keys/tsa.crt`, `keys/seal.crt`;
+          `keys/timestamp-ca.pem`: the authorities a timestamp may chain to (ca.crt, and an external authority's roots).
         - `proofs/consistency-A-B.txt`: RFC 9162 consistency proof between consecutive checkpoints, base64 per line.
 
         Check a timestamp:
-            openssl ts -verify -data checkpoints/N.body -in checkpoints/N.tsr -token_in -CAfile keys/ca.crt -untrusted keys/tsa.crt
+            openssl ts -verify -data checkpoints/N.body -in checkpoints/N.tsr -token_in -CAfile keys/timestamp-ca.pem -untrusted keys/tsa.crt
         Check a checkpoint signature: the last line of N.note is "— ORIGIN base64(keyid(4) ‖ signature(64))";
         the signature is Ed25519 by keys/log.pub.pem over the bytes of N.body.
 

@@ -26,7 +26,11 @@ public sealed record LedgerReport(long Leaves, long Unsequenced, int Checkpoints
 /// </summary>
 public static class LedgerVerifier
 {
-    public static async Task<LedgerReport> VerifyAsync(Storage.StoreLocation store, byte[] logPublicKey, X509Certificate2 trust, CancellationToken cancellationToken)
+    public static Task<LedgerReport> VerifyAsync(Storage.StoreLocation store, byte[] logPublicKey, X509Certificate2 trust, CancellationToken cancellationToken) =>
+        VerifyAsync(store, logPublicKey, [trust], cancellationToken);
+
+    /// <summary>The same, with the timestamp tokens checked against any of <paramref name="trust"/> (<see cref="SigningKeys.TimestampTrust"/>).</summary>
+    public static async Task<LedgerReport> VerifyAsync(Storage.StoreLocation store, byte[] logPublicKey, X509Certificate2Collection trust, CancellationToken cancellationToken)
     {
         await using var connection = await Sql.OpenAsync(store, cancellationToken);
         var sizes = new HashSet<long>();

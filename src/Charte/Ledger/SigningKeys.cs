@@ -15,13 +15,17 @@ public sealed class SigningKeys : IDisposable
 {
     public const string LogKeyFile = "ledger.key";
 
-    private SigningKeys(Key logKey, X509Certificate2 ca, X509Certificate2 tsa, X509Certificate2 seal, string? folder)
+    /// <summary>The roots of an external timestamp authority (<c>Charte:Ledger:TimestampUrl</c>), PEM, when one is used.</summary>
+    public const string TimestampRootsFile = "timestamp-roots.pem";
+
+    private SigningKeys(Key logKey, X509Certificate2 ca, X509Certificate2 tsa, X509Certificate2 seal, string? folder, X509Certificate2Collection? timestampRoots = null)
     {
         LogKey = logKey;
         Ca = ca;
         Tsa = tsa;
         Seal = seal;
         Folder = folder;
+        TimestampTrust = [ca, .. timestampRoots ?? []];
     }
 
     public Key LogKey { get; }
@@ -35,6 +39,13 @@ public sealed class SigningKeys : IDisposable
     public X509Certificate2 Seal { get; }
 
     public string? Folder { get; }
+
+    /// <summary>
+    /// Whom a checkpoint's timestamp token may chain to: the organisation's authority (<c>ca.crt</c>, which issued the
+    /// built-in authority's certificate) and the roots in <see cref="TimestampRootsFile"/>, when the organisation stamps
+    /// with an external authority.
+    /// </summary>
+    public X509Certificate2Collection TimestampTrust { get; }
 
     /// <summary>The signing folder that goes with a master key file: <c>signing/</c> beside it.</summary>
     public static string FolderFor(string keyFile) => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(keyFile))!, "signing");
@@ -50,8 +61,14 @@ public sealed class SigningKeys : IDisposable
 
         var logKey = Key.Import(SignatureAlgorithm.Ed25519, File.ReadAllBytes(Path.Combine(folder, LogKeyFile)), KeyBlobFormat.PkixPrivateKeyText,
             new KeyCreationParameters { ExportPolicy = KeyExportPolicies.None });
+        var roots = new X509Certificate2Collection();
+        if (File.Exists(Path.Combine(folder, TimestampRootsFile)))
+        {
+            roots.ImportFromPemFile(Path.Combine(folder, TimestampRootsFile));
+        }
+
         return new SigningKeys(logKey, X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(folder, "ca.crt"))),
-            Pair(folder, "tsa"), Pair(folder, "seal"), folder);
+            Pair(folder, "tsa"), Pair(folder, "seal"), folder, roots);
     }
 
     /// <summary>Makes development signing material in <paramref name="folder"/> (files 0600), unless it is there already.</summary>

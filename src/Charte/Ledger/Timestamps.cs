@@ -108,7 +108,10 @@ public static class TimestampAuthorities
 public static class TimestampTokens
 {
     /// <summary>Checks a token: it stamps exactly <paramref name="sha256"/>, its signature holds, and its signer chains to <paramref name="trust"/>.</summary>
-    public static (DateTimeOffset? At, string? Problem) Verify(byte[] token, byte[] sha256, X509Certificate2 trust)
+    public static (DateTimeOffset? At, string? Problem) Verify(byte[] token, byte[] sha256, X509Certificate2 trust) => Verify(token, sha256, [trust]);
+
+    /// <summary>Checks a token: it stamps exactly <paramref name="sha256"/>, its signature holds, and its signer chains to one of <paramref name="trust"/>.</summary>
+    public static (DateTimeOffset? At, string? Problem) Verify(byte[] token, byte[] sha256, X509Certificate2Collection trust)
     {
         if (!Rfc3161TimestampToken.TryDecode(token, out var decoded, out _))
         {
@@ -122,13 +125,13 @@ public static class TimestampTokens
 
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(trust);
+        chain.ChainPolicy.CustomTrustStore.AddRange(trust);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         chain.ChainPolicy.VerificationTime = decoded.TokenInfo.Timestamp.UtcDateTime;
         chain.ChainPolicy.ApplicationPolicy.Add(new Oid("1.3.6.1.5.5.7.3.8"));
         if (!chain.Build(signer))
         {
-            return (null, $"the timestamp authority's certificate ({signer.Subject}) does not chain to the trusted authority: {string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()))}");
+            return (null, $"the timestamp authority's certificate ({signer.Subject}) does not chain to a trusted authority (ca.crt, or an external authority's root in signing/timestamp-roots.pem): {string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()))}");
         }
 
         return (decoded.TokenInfo.Timestamp, null);

@@ -2,6 +2,9 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text;
 using Charte.Cli;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 
 namespace Charte.Ledger;
 
@@ -16,16 +19,10 @@ public sealed class LedgerCommandTests : CliTest
     [Fact]
     public async Task SealCheckpointVerifyExport_AndOutsideToolsAcceptWhatCharteWrote()
     {
-        var keys = Path.Combine(Folder, "master.key");
-        var store = "sqlite:" + Path.Combine(Folder, "charte.db");
-        var charter = Path.Combine(AppContext.BaseDirectory, "examples", "secufor.charte.yaml");
+        var (keys, store, charter) = (Keys, Store, Charter);
         var ca = Path.Combine(Folder, "signing", "ca.crt");
-        Assert.Equal(0, (await RunAsync("keys", "init", "--keys", keys, "--organisation", "Secufor")).Exit);
-        Assert.Equal(0, (await RunAsync("db", "migrate", "--store", store)).Exit);
-        var evidence = Path.Combine(Folder, "contract.pdf");
-        await File.WriteAllBytesAsync(evidence, Encoding.ASCII.GetBytes("%PDF-1.7 a signed contract"));
 
-        var sealedBy = await RunAsync("seal", evidence, "--out", Path.Combine(Folder, "sealed"), "--store", store, "--keys", keys);
+        var sealedBy = await SealedStoreAsync();
         var checkpoint = await RunAsync("ledger", "checkpoint", "--store", store, "--keys", keys, "--charter", charter);
         var verified = await RunAsync("ledger", "verify", "--store", store, "--keys", keys);
         var export = Path.Combine(Folder, "export");
@@ -62,14 +59,8 @@ public sealed class LedgerCommandTests : CliTest
     [Fact]
     public async Task TheOriginAndPeriodOfTheConfiguration_AreTheServersAndTheCommandLines_AndABadOneIsNamed()
     {
-        var keys = Path.Combine(Folder, "master.key");
-        var store = "sqlite:" + Path.Combine(Folder, "charte.db");
-        var charter = Path.Combine(AppContext.BaseDirectory, "examples", "secufor.charte.yaml");
-        Assert.Equal(0, (await RunAsync("keys", "init", "--keys", keys, "--organisation", "Secufor")).Exit);
-        Assert.Equal(0, (await RunAsync("db", "migrate", "--store", store)).Exit);
-        var evidence = Path.Combine(Folder, "contract.pdf");
-        await File.WriteAllBytesAsync(evidence, Encoding.ASCII.GetBytes("%PDF-1.7 a signed contract"));
-        Assert.Equal(0, (await RunAsync("seal", evidence, "--out", Path.Combine(Folder, "sealed"), "--store", store, "--keys", keys)).Exit);
+        var (keys, store, charter) = (Keys, Store, Charter);
+        Assert.Equal(0, (await SealedStoreAsync()).Exit);
         var settings = Path.Combine(Folder, "appsettings.json");
         string[] checkpoint = [Path.Combine(AppContext.BaseDirectory, "charte.dll"), "ledger", "checkpoint", "--store", store, "--keys", keys, "--charter", charter];
 
@@ -104,6 +95,80 @@ public sealed class LedgerCommandTests : CliTest
         Assert.Equal(2, notes.Count);
         Assert.All(notes, note => Assert.StartsWith("audit.secufor.example/ledger\n", note, StringComparison.Ordinal));
         Assert.True(verified.Exit == 0, verified.Err);
+    }
+
+    [Fact]
+    public async Task CheckpointsStampedByAnExternalAuthority_VerifyOnceItsRootIsTrusted()
+    {
+        var (keys, store, charter) = (Keys, Store, Charter);
+        Assert.Equal(0, (await SealedStoreAsync()).Exit);
+
+        // The external authority: OpenSSL's own RFC 3161 server (`openssl ts -reply`) behind HTTP, with a certificate
+        // from another organisation's authority.
+        var external = Path.Combine(Folder, "external");
+        Assert.Equal(0, (await RunAsync("keys", "init", "--keys", Path.Combine(external, "master.key"), "--organisation", "Horodatage Externe")).Exit);
+        var tsa = Path.Combine(external, "signing");
+        await File.WriteAllTextAsync(Path.Combine(tsa, "serial"), "01\n");
+        await File.WriteAllTextAsync(Path.Combine(tsa, "tsa.cnf"), $"""
+            [ tsa ]
+            default_tsa = external
+            [ external ]
+            serial = {tsa}/serial
+            signer_cert = {tsa}/tsa.crt
+            signer_key = {tsa}/tsa.key
+            signer_digest = sha256
+            default_policy = 1.2.3.4.1
+            digests = sha256
+            ess_cert_id_alg = sha256
+            """);
+        var port = Hosting.ServerProcess.FreePort();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        await using var app = builder.Build();
+        app.MapPost("/", async (HttpRequest request) =>
+        {
+            var query = Path.Combine(tsa, $"{Guid.NewGuid():N}.tsq");
+            await using (var file = File.Create(query))
+            {
+                await request.Body.CopyToAsync(file);
+            }
+
+            await OpensslAsync(0, "ts", "-reply", "-config", Path.Combine(tsa, "tsa.cnf"), "-queryfile", query, "-out", query + ".tsr");
+            return Results.Bytes(await File.ReadAllBytesAsync(query + ".tsr"), "application/timestamp-reply");
+        });
+        await app.StartAsync();
+        await File.WriteAllTextAsync(Path.Combine(Folder, "appsettings.json"), $$"""{ "Charte": { "Ledger": { "TimestampUrl": "http://127.0.0.1:{{port}}/" } } }""");
+
+        await RunInAsync(Folder, 0, "dotnet", Path.Combine(AppContext.BaseDirectory, "charte.dll"), "ledger", "checkpoint", "--store", store, "--keys", keys, "--charter", charter);
+        var untrusted = await RunAsync("ledger", "verify", "--store", store, "--keys", keys);
+        File.Copy(Path.Combine(tsa, "ca.crt"), Path.Combine(Folder, "signing", "timestamp-roots.pem"));
+        var trusted = await RunAsync("ledger", "verify", "--store", store, "--keys", keys);
+        var export = Path.Combine(Folder, "export");
+        Assert.Equal(0, (await RunAsync("ledger", "export", export, "--store", store, "--keys", keys)).Exit);
+
+        Assert.Equal(1, untrusted.Exit);
+        Assert.Contains("the timestamp authority's certificate (CN=Charte timestamp authority, O=Horodatage Externe) does not chain to a trusted authority", untrusted.Err, StringComparison.Ordinal);
+        Assert.True(trusted.Exit == 0, trusted.Err);
+        await OpensslAsync(0, "ts", "-verify", "-data", Path.Combine(export, "checkpoints", "1.body"), "-in", Path.Combine(export, "checkpoints", "1.tsr"), "-token_in",
+            "-CAfile", Path.Combine(export, "keys", "timestamp-ca.pem"));
+        await OpensslAsync(1, "ts", "-verify", "-data", Path.Combine(export, "checkpoints", "1.body"), "-in", Path.Combine(export, "checkpoints", "1.tsr"), "-token_in",
+            "-CAfile", Path.Combine(export, "keys", "ca.crt"));
+    }
+
+    private string Keys => Path.Combine(Folder, "master.key");
+
+    private string Store => "sqlite:" + Path.Combine(Folder, "charte.db");
+
+    private static string Charter => Path.Combine(AppContext.BaseDirectory, "examples", "secufor.charte.yaml");
+
+    /// <summary>Development keys, a migrated store, and a sealed file (the journal's first entry); the seal's run.</summary>
+    private async Task<(int Exit, string Out, string Err)> SealedStoreAsync()
+    {
+        Assert.Equal(0, (await RunAsync("keys", "init", "--keys", Keys, "--organisation", "Secufor")).Exit);
+        Assert.Equal(0, (await RunAsync("db", "migrate", "--store", Store)).Exit);
+        var evidence = Path.Combine(Folder, "contract.pdf");
+        await File.WriteAllBytesAsync(evidence, Encoding.ASCII.GetBytes("%PDF-1.7 a signed contract"));
+        return await RunAsync("seal", evidence, "--out", Path.Combine(Folder, "sealed"), "--store", Store, "--keys", Keys);
     }
 
     private static Task OpensslAsync(int expected, params string[] args) => RunProcessAsync(expected, "openssl", args);
