@@ -10,7 +10,7 @@ internal static class CharterFile
         var loaded = CharterCommands.Load(new FileInfo(path), clock, error, out _);
         if (loaded is not null && loaded.Charter is null)
         {
-            error.WriteLine($"charte: {path}: the charter has errors; fix them before serving it");
+            error.WriteLine($"charte: {path}: the charter has errors; fix them first");
         }
 
         return loaded?.Charter;

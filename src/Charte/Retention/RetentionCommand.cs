@@ -26,6 +26,14 @@ internal static class RetentionCommand
                 return CharteCommand.Usage;
             }
 
+            // The other version is read first: a charter that does not load stops the command before any plan is shown.
+            Charter? next = null;
+            var other = result.GetValue(compare);
+            if (other is not null && (next = CharterFile.Load(other, clock, result.InvocationConfiguration.Error)) is null)
+            {
+                return CharteCommand.Findings;
+            }
+
             var forecast = await engine.PlanAsync(instant, cancellationToken);
             var output = result.InvocationConfiguration.Output;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Retention plan as of {LegalTime.Date(instant):yyyy-MM-dd} (Paris): {forecast.Scanned:N0} records and documents"));
@@ -37,14 +45,8 @@ internal static class RetentionCommand
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{row.When,-8} {row.Purpose,-26} {YamlNames.Of(row.Step),-21} {row.Records,7:N0}  {row.Rule}"));
             }
 
-            if (result.GetValue(compare) is { } other)
+            if (next is not null)
             {
-                var next = CharterFile.Load(other, clock, result.InvocationConfiguration.Error);
-                if (next is null)
-                {
-                    return CharteCommand.Findings;
-                }
-
                 var after = await engine.With(next).PlanAsync(instant, cancellationToken);
                 output.WriteLine();
                 output.WriteLine($"With {other}: due now {forecast.DueNow:N0} → {after.DueNow:N0}");

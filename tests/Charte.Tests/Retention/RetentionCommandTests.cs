@@ -43,7 +43,9 @@ public sealed partial class RetentionCommandTests : CliTest
         await File.WriteAllTextAsync(shorter, text[..period] + "active: P1M" + text[(period + "active: P6M".Length)..]);
         Clock.Advance(TimeSpan.FromDays(62));
         var compared = await RunAsync(["retention", "plan", "--compare-with", shorter, .. store]);
+        var missing = await RunAsync(["retention", "plan", "--compare-with", Path.Combine(Folder, "nowhere.yaml"), .. store]);
         Assert.True(compared.Exit == 0, compared.Err);
+        Assert.Equal((CharteCommand.Findings, "", $"charte: {Path.Combine(Folder, "nowhere.yaml")}: no such file"), (missing.Exit, missing.Out, missing.Err.TrimEnd()));
         Assert.Matches(@"statistics\s+keep_anonymous_stats\s+[\d,]+ → [1-9]", compared.Out);
     }
 
