@@ -153,7 +153,25 @@ internal static class LedgerCommand
                     return CharteCommand.Usage;
                 }
 
-                var sealedBundle = await Seals.SealAsync(Seals.Manifest(digests), signing.Seal, new BuiltInTimestampAuthority(signing.Tsa, clock), clock, cancellationToken);
+                // Stamped by the server's authority: the built-in one, or Charte:Ledger:TimestampUrl.
+                var (timestampUrl, badTimestampUrl) = TimestampAuthorities.UrlFrom(StoreOptions.Configuration());
+                if (badTimestampUrl is not null)
+                {
+                    error.WriteLine("charte: " + badTimestampUrl);
+                    return CharteCommand.Usage;
+                }
+
+                Seals.Sealed sealedBundle;
+                try
+                {
+                    sealedBundle = await Seals.SealAsync(Seals.Manifest(digests), signing.Seal, TimestampAuthorities.Of(timestampUrl, signing, clock), clock, cancellationToken);
+                }
+                catch (TimestampUnavailableException e)
+                {
+                    error.WriteLine($"charte: nothing sealed: {e.Message}");
+                    return CharteCommand.Findings;
+                }
+
                 var dir = result.GetValue(output)!;
                 Directory.CreateDirectory(dir);
                 await File.WriteAllBytesAsync(Path.Combine(dir, "manifest.txt"), sealedBundle.Manifest, cancellationToken);

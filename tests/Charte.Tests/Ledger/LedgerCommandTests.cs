@@ -139,19 +139,28 @@ public sealed class LedgerCommandTests : CliTest
         await app.StartAsync();
         await File.WriteAllTextAsync(Path.Combine(Folder, "appsettings.json"), $$"""{ "Charte": { "Ledger": { "TimestampUrl": "http://127.0.0.1:{{port}}/" } } }""");
 
-        await RunInAsync(Folder, 0, "dotnet", Path.Combine(AppContext.BaseDirectory, "charte.dll"), "ledger", "checkpoint", "--store", store, "--keys", keys, "--charter", charter);
+        // The seal's entry is the journal's second: the checkpoint is of size 2.
+        var charteDll = Path.Combine(AppContext.BaseDirectory, "charte.dll");
+        var evidence = Path.Combine(Folder, "contract.pdf");
+        await RunInAsync(Folder, 0, "dotnet", charteDll, "seal", evidence, "--out", Path.Combine(Folder, "sealed-externally"), "--store", store, "--keys", keys);
+        await RunInAsync(Folder, 0, "dotnet", charteDll, "ledger", "checkpoint", "--store", store, "--keys", keys, "--charter", charter);
         var untrusted = await RunAsync("ledger", "verify", "--store", store, "--keys", keys);
         File.Copy(Path.Combine(tsa, "ca.crt"), Path.Combine(Folder, "signing", "timestamp-roots.pem"));
         var trusted = await RunAsync("ledger", "verify", "--store", store, "--keys", keys);
         var export = Path.Combine(Folder, "export");
         Assert.Equal(0, (await RunAsync("ledger", "export", export, "--store", store, "--keys", keys)).Exit);
 
+        await File.WriteAllTextAsync(Path.Combine(Folder, "appsettings.json"), $$"""{ "Charte": { "Ledger": { "TimestampUrl": "http://127.0.0.1:{{Hosting.ServerProcess.FreePort()}}/" } } }""");
+        var unreachable = await RunInAsync(Folder, 1, "dotnet", charteDll, "seal", evidence, "--out", Path.Combine(Folder, "not-sealed"), "--store", store, "--keys", keys);
+
+        Assert.StartsWith("charte: nothing sealed: the timestamp authority http://127.0.0.1:", unreachable, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(Folder, "not-sealed", "manifest.txt")));
         Assert.Equal(1, untrusted.Exit);
         Assert.Contains("the timestamp authority's certificate (CN=Charte timestamp authority, O=Horodatage Externe) does not chain to a trusted authority", untrusted.Err, StringComparison.Ordinal);
         Assert.True(trusted.Exit == 0, trusted.Err);
-        await OpensslAsync(0, "ts", "-verify", "-data", Path.Combine(export, "checkpoints", "1.body"), "-in", Path.Combine(export, "checkpoints", "1.tsr"), "-token_in",
+        await OpensslAsync(0, "ts", "-verify", "-data", Path.Combine(export, "checkpoints", "2.body"), "-in", Path.Combine(export, "checkpoints", "2.tsr"), "-token_in",
             "-CAfile", Path.Combine(export, "keys", "timestamp-ca.pem"));
-        await OpensslAsync(1, "ts", "-verify", "-data", Path.Combine(export, "checkpoints", "1.body"), "-in", Path.Combine(export, "checkpoints", "1.tsr"), "-token_in",
+        await OpensslAsync(1, "ts", "-verify", "-data", Path.Combine(export, "checkpoints", "2.body"), "-in", Path.Combine(export, "checkpoints", "2.tsr"), "-token_in",
             "-CAfile", Path.Combine(export, "keys", "ca.crt"));
     }
 
