@@ -49,19 +49,24 @@ internal static class LedgerCommand
             using (signing)
             {
                 // The server's settings: the same origin and the same timestamp authority as its own checkpoints.
-                var (timestampUrl, badTimestampUrl) = TimestampAuthorities.UrlFrom(configuration);
-                LedgerOptions options;
+                var (authority, problem) = TimestampAuthorities.From(configuration, signing, clock);
+                LedgerOptions? options = null;
                 try
                 {
-                    options = badTimestampUrl is null ? LedgerOptions.From(configuration, charter) : throw new InvalidOperationException(badTimestampUrl);
+                    options = LedgerOptions.From(configuration, charter);
                 }
                 catch (InvalidOperationException e)
                 {
-                    result.InvocationConfiguration.Error.WriteLine("charte: " + e.Message);
+                    problem ??= e.Message;
+                }
+
+                if (problem is not null)
+                {
+                    result.InvocationConfiguration.Error.WriteLine("charte: " + problem);
                     return CharteCommand.Usage;
                 }
 
-                var sequencer = new Sequencer(location, signing, TimestampAuthorities.Of(timestampUrl, signing, clock), options, clock, NullLogger<Sequencer>.Instance);
+                var sequencer = new Sequencer(location, signing, authority!, options!, clock, NullLogger<Sequencer>.Instance);
                 var added = await sequencer.IntegrateAsync(cancellationToken);
                 var made = await sequencer.CheckpointAsync(cancellationToken);
                 result.InvocationConfiguration.Output.WriteLine(made is null
@@ -154,17 +159,17 @@ internal static class LedgerCommand
                 }
 
                 // Stamped by the server's authority: the built-in one, or Charte:Ledger:TimestampUrl.
-                var (timestampUrl, badTimestampUrl) = TimestampAuthorities.UrlFrom(StoreOptions.Configuration());
-                if (badTimestampUrl is not null)
+                var (authority, problem) = TimestampAuthorities.From(StoreOptions.Configuration(), signing, clock);
+                if (problem is not null)
                 {
-                    error.WriteLine("charte: " + badTimestampUrl);
+                    error.WriteLine("charte: " + problem);
                     return CharteCommand.Usage;
                 }
 
                 Seals.Sealed sealedBundle;
                 try
                 {
-                    sealedBundle = await Seals.SealAsync(Seals.Manifest(digests), signing.Seal, TimestampAuthorities.Of(timestampUrl, signing, clock), clock, cancellationToken);
+                    sealedBundle = await Seals.SealAsync(Seals.Manifest(digests), signing.Seal, authority!, clock, cancellationToken);
                 }
                 catch (TimestampUnavailableException e)
                 {

@@ -99,6 +99,13 @@ public static class TimestampAuthorities
         : Uri.TryCreate(setting, UriKind.Absolute, out var url) && url.Scheme is "http" or "https" ? (url, null)
         : (null, $"Charte:Ledger:TimestampUrl '{setting}' is not an http:// or https:// address of a timestamp authority");
 
+    /// <summary>The authority the configuration names, as the command line's verbs take it; or why the setting is wrong.</summary>
+    public static (ITimestampAuthority? Authority, string? Problem) From(Microsoft.Extensions.Configuration.IConfiguration configuration, SigningKeys signing, TimeProvider clock)
+    {
+        var (url, problem) = UrlFrom(configuration);
+        return problem is null ? (Of(url, signing, clock), null) : (null, problem);
+    }
+
     /// <summary>The external authority at <paramref name="url"/> (<c>Charte:Ledger:TimestampUrl</c>), or the built-in one.</summary>
     public static ITimestampAuthority Of(Uri? url, SigningKeys signing, TimeProvider clock) => url is { } external
         ? new HttpTimestampAuthority(new HttpClient { Timeout = TimeSpan.FromSeconds(10) }, external)
