@@ -57,8 +57,7 @@ public sealed record ApiConcurrency(int MaxConcurrentRequests, int QueueLimit)
             options.OnRejected = async (rejected, cancellationToken) =>
             {
                 rejected.HttpContext.Response.Headers.RetryAfter = "1";
-                await Problems.Of(StatusCodes.Status503ServiceUnavailable, "overloaded", "Too many requests at once",
-                    string.Create(CultureInfo.InvariantCulture, $"the server is answering {MaxConcurrentRequests} requests and {QueueLimit} more are waiting; retry in a second"))
+                await Problems.Of(ProblemTypes.Overloaded, string.Create(CultureInfo.InvariantCulture, $"the server is answering {MaxConcurrentRequests} requests and {QueueLimit} more are waiting; retry in a second"))
                     .ExecuteAsync(rejected.HttpContext);
             };
         });

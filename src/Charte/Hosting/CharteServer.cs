@@ -103,7 +103,7 @@ public static class CharteServer
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         var concurrency = settings.Concurrency ?? ApiConcurrency.From(settings.Store.Provider, builder.Configuration);
         concurrency.AddTo(services);
-        services.AddOpenApi();
+        services.AddOpenApi(ApiDescription.AddTo);
         services.AddRouting();
         customise?.Invoke(builder);
 
@@ -157,11 +157,11 @@ public static class CharteServer
             await using var keyStore = await keys.CreateDbContextAsync(cancellationToken);
             var ready = await db.Database.CanConnectAsync(cancellationToken) && await keyStore.Database.CanConnectAsync(cancellationToken)
                 && !(await db.Database.GetPendingMigrationsAsync(cancellationToken)).Any();
-            return ready ? TypedResults.Text("ready") : Problems.Of(503, "not-ready", "Not ready", "the store is unreachable or not migrated");
+            return ready ? TypedResults.Text("ready") : Problems.Of(ProblemTypes.NotReady, "the store is unreachable or not migrated");
         }
         catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException)
         {
-            return Problems.Of(503, "not-ready", "Not ready", "the store is unreachable");
+            return Problems.Of(ProblemTypes.NotReady, "the store is unreachable");
         }
     }
 
@@ -191,29 +191,37 @@ public static class CharteServer
     private static async Task AnswerUnhandled(HttpContext context)
     {
         var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
-        var (status, name, title, detail) = error switch
+        var (type, detail) = error switch
         {
-            BadHttpRequestException bad when bad.StatusCode == 413 => (413, "body-too-large", "The body is too large", "the request body exceeds the server's limit"),
-            BadHttpRequestException bad when RequestParameters.Describe(bad.Message) is { } parameter => (400, "invalid-parameter", "A parameter is not valid", parameter),
-            BadHttpRequestException bad => (bad.StatusCode, "invalid-request", "The request is not valid", "the request could not be read"),
-            KeyFileException => (503, "keys-unavailable", "Keys unavailable", "a master key needed for this data is missing from the key file"),
-            OperationCanceledException => (499, "request-aborted", "The request was aborted", "the client went away"),
-            _ => (500, "internal-error", "Internal error", "the server failed; nothing was half-written (every write is one transaction). Quote the trace id to the operator."),
+            BadHttpRequestException bad when bad.StatusCode == 413 => (ProblemTypes.BodyTooLarge, "the request body exceeds the server's limit"),
+            BadHttpRequestException bad when RequestParameters.Describe(bad.Message) is { } parameter => (ProblemTypes.InvalidParameter, parameter),
+            BadHttpRequestException bad when bad.StatusCode == 408 => (ProblemTypes.RequestTimeout, "the request's body arrived too slowly"),
+            BadHttpRequestException => (ProblemTypes.InvalidRequest, "the request could not be read"),
+            KeyFileException => (ProblemTypes.KeysUnavailable, "a master key needed for this data is missing from the key file"),
+            OperationCanceledException => (ProblemTypes.RequestAborted, "the client went away"),
+            _ => (ProblemTypes.InternalError, "the server failed; nothing was half-written (every write is one transaction). Quote the trace id to the operator."),
         };
-        context.Response.StatusCode = status;
-        await Problems.Of(status, name, title, detail, new Dictionary<string, object?> { ["traceId"] = context.TraceIdentifier }).ExecuteAsync(context);
+        context.Response.StatusCode = type.Status;
+        await Problems.Of(type, detail, new Dictionary<string, object?> { ["traceId"] = context.TraceIdentifier }).ExecuteAsync(context);
     }
 
+    /// <summary>
+    /// An answer without a body (no route, a route without this method, a body the framework would not read): the
+    /// problem of its status, or for a status no catalogued type has, one of type <c>http-STATUS</c>.
+    /// </summary>
     private static async Task AnswerStatus(StatusCodeContext context)
     {
         var http = context.HttpContext;
-        var (name, title) = http.Response.StatusCode switch
+        const string Detail = "see /openapi/v1.json for the routes of the API";
+        var type = http.Response.StatusCode switch
         {
-            404 => ("not-found", "No such resource"),
-            405 => ("method-not-allowed", "Method not allowed"),
-            415 => ("unsupported-media-type", "JSON expected"),
-            _ => ("http-" + http.Response.StatusCode, "HTTP " + http.Response.StatusCode),
+            404 => ProblemTypes.NotFound,
+            405 => ProblemTypes.MethodNotAllowed,
+            415 => ProblemTypes.UnsupportedMediaType,
+            _ => null,
         };
-        await Problems.Of(http.Response.StatusCode, name, title, "see /openapi/v1.json for the routes of the API").ExecuteAsync(http);
+        await (type is null
+            ? TypedResults.Problem(Detail, statusCode: http.Response.StatusCode, title: "HTTP " + http.Response.StatusCode, type: Problems.Prefix + "http-" + http.Response.StatusCode)
+            : Problems.Of(type, Detail)).ExecuteAsync(http);
     }
 }

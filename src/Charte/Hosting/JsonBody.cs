@@ -17,7 +17,7 @@ public static class JsonBody
     {
         if (!request.HasJsonContentType())
         {
-            return (null, Problems.Of(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "JSON expected", "send the body as application/json"));
+            return (null, Problems.Of(ProblemTypes.UnsupportedMediaType, "send the body as application/json"));
         }
 
         if (request.ContentLength > MaxBytes)
@@ -44,7 +44,7 @@ public static class JsonBody
         {
             var value = JsonSerializer.Deserialize(Utf8Text.WithoutByteOrderMark(body), type);
             return value is null
-                ? (null, Problems.BadRequest("the body is JSON null; an object is expected"))
+                ? (null, Problems.Of(ProblemTypes.InvalidRequest, "the body is JSON null; an object is expected"))
                 : (value, null);
         }
         catch (JsonException e)
@@ -70,10 +70,10 @@ public static class JsonBody
     }
 
     private static ProblemHttpResult Malformed(string detail) =>
-        Problems.Of(StatusCodes.Status400BadRequest, "malformed-json", "The body is not valid JSON for this request", detail);
+        Problems.Of(ProblemTypes.MalformedJson, detail);
 
     private static ProblemHttpResult TooLarge() =>
-        Problems.Of(StatusCodes.Status413PayloadTooLarge, "body-too-large", "The body is too large", $"a JSON body may be at most {MaxBytes / 1024} KiB; send large data as documents");
+        Problems.Of(ProblemTypes.BodyTooLarge, $"a JSON body may be at most {MaxBytes / 1024} KiB; send large data as documents");
 
     private const string Surrogate = "a string holds half of a UTF-16 surrogate pair (an escaped \\uD800–\\uDFFF alone), which is not text";
 

@@ -14,14 +14,14 @@ internal static class Multipart
     {
         if (!request.HasFormContentType || !request.ContentType!.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
         {
-            return (null, Problems.Of(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "multipart/form-data expected", expected));
+            return (null, Problems.Of(ProblemTypes.UnsupportedMediaType, expected));
         }
 
         // Checked here, because the form reader reports a missing boundary as it reports a body over its limit.
         if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(request.ContentType, out var media)
             || Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(media.Boundary) is not { Length: > 0 and <= MaxBoundary })
         {
-            return (null, Problems.BadRequest($"the Content-Type names no multipart boundary (boundary=…, 1 to {MaxBoundary} characters)"));
+            return (null, Problems.Of(ProblemTypes.InvalidRequest, $"the Content-Type names no multipart boundary (boundary=…, 1 to {MaxBoundary} characters)"));
         }
 
         if (request.ContentLength > limit + Overhead)
@@ -39,11 +39,11 @@ internal static class Multipart
         }
         catch (InvalidDataException)
         {
-            return (null, Problems.BadRequest("the multipart body is malformed or exceeds a limit of its format (at most 64 fields, part headers of at most 16 KiB)"));
+            return (null, Problems.Of(ProblemTypes.InvalidRequest, "the multipart body is malformed or exceeds a limit of its format (at most 64 fields, part headers of at most 16 KiB)"));
         }
         catch (IOException)
         {
-            return (null, Problems.BadRequest("the multipart body is malformed or ended early"));
+            return (null, Problems.Of(ProblemTypes.InvalidRequest, "the multipart body is malformed or ended early"));
         }
     }
 }

@@ -35,14 +35,12 @@ internal static class RequestLimits
         var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "";
         if (target.Length > MaxTarget)
         {
-            return Problems.Of(StatusCodes.Status414UriTooLong, "uri-too-long", "The request's URL is too long",
-                $"the path and query may be at most {MaxTarget / 1024} KiB; data goes in the body (identifiers never go in URLs: POST /api/v1/subjects/search)").ExecuteAsync(context);
+            return Problems.Of(ProblemTypes.UriTooLong, $"the path and query may be at most {MaxTarget / 1024} KiB; data goes in the body (identifiers never go in URLs: POST /api/v1/subjects/search)").ExecuteAsync(context);
         }
 
         if (context.Request.Query.FirstOrDefault(p => p.Value.Count > 1) is { Key: { } repeated } parameter)
         {
-            return Problems.Of(StatusCodes.Status400BadRequest, "invalid-parameter", "A parameter is not valid",
-                $"the parameter '{repeated}' is given {parameter.Value.Count} times; give it once").ExecuteAsync(context);
+            return Problems.Of(ProblemTypes.InvalidParameter, $"the parameter '{repeated}' is given {parameter.Value.Count} times; give it once").ExecuteAsync(context);
         }
 
         var headers = context.Request.Headers;
@@ -67,5 +65,5 @@ internal static class RequestLimits
     }
 
     private static Task TooManyHeaders(HttpContext context, string detail) =>
-        Problems.Of(StatusCodes.Status431RequestHeaderFieldsTooLarge, "headers-too-large", "The request's headers are too large", detail).ExecuteAsync(context);
+        Problems.Of(ProblemTypes.HeadersTooLarge, detail).ExecuteAsync(context);
 }

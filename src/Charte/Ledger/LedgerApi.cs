@@ -17,10 +17,13 @@ public static class LedgerApi
     public static RouteGroupBuilder MapLedger(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/ledger").WithTags("Ledger");
-        api.MapGet("/checkpoint", LatestAsync).WithSummary("The latest signed checkpoint (C2SP signed note) and its RFC 3161 timestamp token");
+        api.MapGet("/checkpoint", LatestAsync).WithSummary("The latest signed checkpoint (C2SP signed note) and its RFC 3161 timestamp token")
+            .Answers(ProblemTypes.NoCheckpoint);
         api.MapGet("/entries/{id:long}/proof", InclusionAsync)
-            .WithSummary("The inclusion proof of a journal entry (the index a write returned) in the tree of a checkpoint (default: the latest)");
-        api.MapGet("/consistency", ConsistencyAsync).WithSummary("The consistency proof between two checkpointed tree sizes");
+            .WithSummary("The inclusion proof of a journal entry (the index a write returned) in the tree of a checkpoint (default: the latest)")
+            .Answers(ProblemTypes.EntryNotFound, ProblemTypes.CheckpointNotFound, ProblemTypes.NoCheckpoint, ProblemTypes.NotYetInLedger);
+        api.MapGet("/consistency", ConsistencyAsync).WithSummary("The consistency proof between two checkpointed tree sizes")
+            .Answers(ProblemTypes.InvalidRange, ProblemTypes.CheckpointNotFound, ProblemTypes.NoCheckpoint);
         return api;
     }
 
@@ -37,19 +40,18 @@ public static class LedgerApi
         var checkpoint = await LedgerStore.CheckpointAsync(connection, size, cancellationToken);
         if (checkpoint is null)
         {
-            return size is null ? NoCheckpoint() : Problems.Of(StatusCodes.Status404NotFound, "checkpoint-not-found", "No checkpoint of that size", $"no checkpoint has tree size {size}; ask /api/v1/ledger/checkpoint for the latest");
+            return size is null ? NoCheckpoint() : Problems.Of(ProblemTypes.CheckpointNotFound, $"no checkpoint has tree size {size}; ask /api/v1/ledger/checkpoint for the latest");
         }
 
         var leaf = await LedgerStore.LeafOfAsync(connection, id, cancellationToken);
         if (leaf is null && !await LedgerStore.EntryExistsAsync(connection, id, cancellationToken))
         {
-            return Problems.Of(StatusCodes.Status404NotFound, "entry-not-found", "No such journal entry", $"the journal has no entry {id}: ids are the 'journal' numbers that writes return");
+            return Problems.Of(ProblemTypes.EntryNotFound, $"the journal has no entry {id}: ids are the 'journal' numbers that writes return");
         }
 
         if (leaf is null || leaf.Value.Index >= checkpoint.Size)
         {
-            return Problems.Of(StatusCodes.Status409Conflict, "not-yet-in-ledger", "The entry is not covered by a checkpoint yet",
-                $"entry {id} is not yet in a signed checkpoint (checkpoints are made every few seconds); ask again shortly", new Dictionary<string, object?> { ["retryAfterSeconds"] = 10 });
+            return Problems.Of(ProblemTypes.NotYetInLedger, $"entry {id} is not yet in a signed checkpoint (checkpoints are made every few seconds); ask again shortly", new Dictionary<string, object?> { ["retryAfterSeconds"] = 10 });
         }
 
         var (index, hash) = leaf.Value;
@@ -62,14 +64,14 @@ public static class LedgerApi
     {
         if (from is not { } first || to is not { } second || first < 1 || first > second)
         {
-            return Problems.Invalid("invalid-range", "give ?from=A&to=B with 1 ≤ A ≤ B, two checkpointed tree sizes");
+            return Problems.Of(ProblemTypes.InvalidRange, "give ?from=A&to=B with 1 ≤ A ≤ B, two checkpointed tree sizes");
         }
 
         await using var connection = await Sql.OpenAsync(store, cancellationToken);
         if (await LedgerStore.CheckpointAsync(connection, first, cancellationToken) is null || await LedgerStore.CheckpointAsync(connection, second, cancellationToken) is null)
         {
             var latest = await LedgerStore.LatestCheckpointSizesAsync(connection, 5, cancellationToken);
-            return Problems.Of(StatusCodes.Status404NotFound, "checkpoint-not-found", "No checkpoint of that size", $"both sizes must be checkpointed; the latest checkpointed sizes are {string.Join(", ", latest.Order())}");
+            return Problems.Of(ProblemTypes.CheckpointNotFound, $"both sizes must be checkpointed; the latest checkpointed sizes are {string.Join(", ", latest.Order())}");
         }
 
         var proof = await LedgerStore.WithNodesAsync(connection, node => Merkle.ConsistencyProof(first, second, node), cancellationToken);
@@ -90,5 +92,5 @@ public static class LedgerApi
     }
 
     private static ProblemHttpResult NoCheckpoint() =>
-        Problems.Of(StatusCodes.Status404NotFound, "no-checkpoint", "No checkpoint yet", "the ledger has signed no checkpoint yet; one is made every few seconds once entries exist");
+        Problems.Of(ProblemTypes.NoCheckpoint, "the ledger has signed no checkpoint yet; one is made every few seconds once entries exist");
 }

@@ -18,7 +18,8 @@ public static class SealsApi
 
     public static void MapSeals(this IEndpointRouteBuilder app) =>
         app.MapPost("/api/v1/seals", SealAsync).DisableAntiforgery().WithTags("Ledger")
-            .WithSummary("Seal an evidence bundle (multipart, one or more files): a SHA-256 manifest and its timestamped CMS seal, journaled");
+            .WithSummary("Seal an evidence bundle (multipart, one or more files): a SHA-256 manifest and its timestamped CMS seal, journaled")
+            .Answers(ProblemTypes.MultipartBody, [ProblemTypes.InvalidBundle, ProblemTypes.BundleTooLarge, ProblemTypes.TimestampUnavailable]);
 
     internal static async Task<Results<Created<SealOutput>, ProblemHttpResult>> SealAsync(
         HttpRequest request, Caller caller, CharteDb db, SigningKeys keys, ITimestampAuthority timestamps, TimeProvider clock, IOptions<VaultOptions> options, CancellationToken cancellationToken)
@@ -32,13 +33,13 @@ public static class SealsApi
 
         if (form!.Files.Count is 0 or > MaxFiles)
         {
-            return Problems.Invalid("invalid-bundle", $"send between 1 and {MaxFiles} files");
+            return Problems.Of(ProblemTypes.InvalidBundle, $"send between 1 and {MaxFiles} files");
         }
 
         var names = form.Files.Select(f => Path.GetFileName(f.FileName)).ToList();
         if (!names.All(Seals.Listable) || names.Distinct(StringComparer.Ordinal).Count() != names.Count)
         {
-            return Problems.Invalid("invalid-bundle", "every file needs a name of its own, without control characters");
+            return Problems.Of(ProblemTypes.InvalidBundle, "every file needs a name of its own, without control characters");
         }
 
         var digests = new List<(string, byte[])>();
@@ -55,8 +56,7 @@ public static class SealsApi
         }
         catch (TimestampUnavailableException)
         {
-            return Problems.Of(StatusCodes.Status503ServiceUnavailable, "timestamp-unavailable", "No timestamp could be had",
-                "the timestamp authority did not answer; nothing was sealed. Retry later.");
+            return Problems.Of(ProblemTypes.TimestampUnavailable, "the timestamp authority did not answer; nothing was sealed. Retry later.");
         }
 
         var entry = new JournalEntry
@@ -74,5 +74,5 @@ public static class SealsApi
     }
 
     private static ProblemHttpResult TooLarge(long limit) =>
-        Problems.Of(StatusCodes.Status413PayloadTooLarge, "bundle-too-large", "The bundle is too large", $"a bundle may be at most {limit / (1024 * 1024)} MiB in all");
+        Problems.Of(ProblemTypes.BundleTooLarge, $"a bundle may be at most {limit / (1024 * 1024)} MiB in all");
 }

@@ -32,7 +32,8 @@ public static class ArchiveApi
 
     public static void MapArchive(this RouteGroupBuilder api) =>
         api.MapPost("/subjects/{id:guid}/archive", ReadAsync).Accepts<ReadArchive>("application/json")
-            .WithSummary("Read a subject's archived records for a purpose: archivist role, with a reason; journaled");
+            .WithSummary("Read a subject's archived records for a purpose: archivist role, with a reason; journaled")
+            .Answers(ProblemTypes.JsonBody, ProblemTypes.OfASubject, ProblemTypes.Refusals, [ProblemTypes.PurposeRequired, ProblemTypes.ReasonRequired, ProblemTypes.ArchivistOnly, ProblemTypes.IntegrityFailure]);
 
     internal static async Task<Results<Ok<SubjectData>, ProblemHttpResult>> ReadAsync(
         Guid id, HttpRequest request, Caller caller, CharteDb db, SubjectKeys keys, JournalWriter journal, Charter charter, TimeProvider clock, CancellationToken cancellationToken)
@@ -46,7 +47,7 @@ public static class ArchiveApi
         var reason = body!.Reason.Trim();
         if (reason.Length is < MinReason or > MaxReason)
         {
-            return Problems.Invalid("reason-required", $"opening the archive needs a reason of {MinReason} to {MaxReason} characters");
+            return Problems.Of(ProblemTypes.ReasonRequired, $"opening the archive needs a reason of {MinReason} to {MaxReason} characters");
         }
 
         var (subject, missing) = await VaultApi.SubjectAsync(db, id, cancellationToken);
@@ -58,8 +59,7 @@ public static class ArchiveApi
         if (!caller.Has(Caller.Archivist) || charter.FindPurpose(body.Purpose) is null || !caller.Purposes.Contains(body.Purpose))
         {
             await journal.AppendAsync(VaultApi.Entry(clock, caller, "archive.read", subject!.Pseudonym, body.Purpose, "refused:archivist-only"), cancellationToken);
-            return Problems.Of(StatusCodes.Status403Forbidden, "archivist-only", "Only an archivist may open the archive",
-                "the intermediate archive is read by an application holding the archivist role and the purpose (charte apps add NAME --purpose P --role archivist)");
+            return Problems.Of(ProblemTypes.ArchivistOnly, "the intermediate archive is read by an application holding the archivist role and the purpose (charte apps add NAME --purpose P --role archivist)");
         }
 
         var (key, shredded) = await VaultApi.KeyAsync(keys, id, cancellationToken);

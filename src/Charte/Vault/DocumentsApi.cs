@@ -37,12 +37,12 @@ public static partial class DocumentsApi
         string purpose = form!["purpose"].ToString(), category = form["category"].ToString(), source = form["source"].ToString() is { Length: > 0 } s ? s : "provided";
         if (purpose.Length == 0 || category.Length == 0 || form.Files.Count != 1)
         {
-            return Problems.Invalid("invalid-document", "send exactly one file, with the fields purpose and category");
+            return Problems.Of(ProblemTypes.InvalidDocument, "send exactly one file, with the fields purpose and category");
         }
 
         if (!YamlNames.TryParse<DataSource>(source, out _))
         {
-            return Problems.Invalid("invalid-source", $"source '{source}' is not one of {string.Join(", ", YamlNames.All<DataSource>())}");
+            return Problems.Of(ProblemTypes.InvalidSource, $"source '{source}' is not one of {string.Join(", ", YamlNames.All<DataSource>())}");
         }
 
         var file = form.Files[0];
@@ -53,7 +53,7 @@ public static partial class DocumentsApi
 
         if (file.Length == 0)
         {
-            return Problems.Invalid("empty-document", "the file is empty");
+            return Problems.Of(ProblemTypes.EmptyDocument, "the file is empty");
         }
 
         var (view, refused) = await VaultApi.AuthoriseAsync(statements, journal, charter, clock, caller, id, "document.write", purpose, [category], write: true, cancellationToken);
@@ -125,7 +125,7 @@ public static partial class DocumentsApi
         if (meta is null || meta.Purpose != purpose)
         {
             // A document kept under another purpose is, for this purpose, not there.
-            return Problems.Of(StatusCodes.Status404NotFound, "document-not-found", "No such document", $"the subject has no document with this id under '{purpose}'");
+            return Problems.Of(ProblemTypes.DocumentNotFound, $"the subject has no document with this id under '{purpose}'");
         }
 
         if (AccessRule.Read(charter, purpose, caller.Purposes, view.Status, meta.Category, meta.ArchivedAt is not null) is { } refusal)
@@ -170,7 +170,7 @@ public static partial class DocumentsApi
     }
 
     private static ProblemHttpResult TooLarge(long limit) =>
-        Problems.Of(StatusCodes.Status413PayloadTooLarge, "document-too-large", "The file is too large", $"a document may be at most {limit / (1024 * 1024)} MiB");
+        Problems.Of(ProblemTypes.DocumentTooLarge, $"a document may be at most {limit / (1024 * 1024)} MiB");
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Error, Message = "Document {Document} of subject {Pseudonym} failed its integrity check; it was not served")]
     private static partial void DocumentCorrupted(ILogger logger, Guid document, string pseudonym);

@@ -21,7 +21,7 @@ public static class EventsApi
 
         if (charter.FindEvent(body!.Event) is null)
         {
-            return Problems.Invalid("unknown-event", $"the charter has no event '{body.Event}'; it has {string.Join(", ", charter.Events.Select(e => e.Id))}");
+            return Problems.Of(ProblemTypes.UnknownEvent, $"the charter has no event '{body.Event}'; it has {string.Join(", ", charter.Events.Select(e => e.Id))}");
         }
 
         if (body.Purpose is { } purpose)
@@ -40,12 +40,12 @@ public static class EventsApi
         var now = clock.GetUtcNow();
         if (body.At > now)
         {
-            return Problems.Invalid("event-in-future", "at is in the future: an event is a fact that has happened");
+            return Problems.Of(ProblemTypes.EventInFuture, "at is in the future: an event is a fact that has happened");
         }
 
         if (body.At < VaultApi.EarliestFact)
         {
-            return Problems.Invalid("event-too-early", VaultApi.TooEarly("at"));
+            return Problems.Of(ProblemTypes.EventTooEarly, VaultApi.TooEarly("at"));
         }
 
         var (subject, missing) = await VaultApi.SubjectAsync(db, id, cancellationToken);
@@ -87,7 +87,7 @@ public static class EventsApi
 
         if (body!.Consent is not null && declared.LegalBasis != LegalBasis.Consent)
         {
-            return Problems.Invalid("consent-not-the-basis", $"'{purpose}' does not rest on consent; its legal basis is {YamlNames.Of(declared.LegalBasis!.Value)}");
+            return Problems.Of(ProblemTypes.ConsentNotTheBasis, $"'{purpose}' does not rest on consent; its legal basis is {YamlNames.Of(declared.LegalBasis!.Value)}");
         }
 
         var (subject, missing) = await VaultApi.SubjectAsync(db, id, cancellationToken);
@@ -98,7 +98,7 @@ public static class EventsApi
 
         if (body!.Restricted is null && body.Objected is null && body.Consent is null)
         {
-            return Problems.Invalid("nothing-to-change", "send at least one of restricted, objected, consent");
+            return Problems.Of(ProblemTypes.NothingToChange, "send at least one of restricted, objected, consent");
         }
 
         // Two first changes of the same subject and purpose at once both find no state and both add one: the second

@@ -47,7 +47,9 @@ public static class ImportApi
 
     public static void MapImport(this RouteGroupBuilder api) =>
         api.MapPost("/import", ImportAsync).Accepts<ImportLine>("application/x-ndjson")
-            .WithSummary("Import new people as NDJSON, one {identifiers, category, purpose, records, events} per line; all or nothing");
+            .WithSummary("Import new people as NDJSON, one {identifiers, category, purpose, records, events} per line; all or nothing")
+            .Answers(ProblemTypes.JsonBody, ProblemTypes.Refusals, ProblemTypes.RecordChecks, ProblemTypes.EventChecks,
+                [ProblemTypes.TooManyLines, ProblemTypes.EmptyImport, ProblemTypes.UnknownSubjectCategory, ProblemTypes.InvalidIdentifier, ProblemTypes.DuplicateIdentifier, ProblemTypes.AlreadyKnown, ProblemTypes.ConcurrentWrite]);
 
     private sealed record Person(Guid Id, ImportLine Line, List<SubjectIdentifier> Indexes);
 
@@ -56,7 +58,7 @@ public static class ImportApi
     {
         if (request.ContentType?.StartsWith("application/x-ndjson", StringComparison.OrdinalIgnoreCase) != true)
         {
-            return Problems.Of(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "NDJSON expected", "send one JSON object per line as application/x-ndjson");
+            return Problems.Of(ProblemTypes.UnsupportedMediaType, "send one JSON object per line as application/x-ndjson");
         }
 
         if (request.ContentLength > MaxBytes)
@@ -125,12 +127,12 @@ public static class ImportApi
 
             if (people.Count == MaxLines)
             {
-                return Problems.Invalid("too-many-lines", $"an import holds at most {MaxLines:N0} people; split the file");
+                return Problems.Of(ProblemTypes.TooManyLines, $"an import holds at most {MaxLines:N0} people; split the file");
             }
 
             if (Utf8Text.FirstInvalid(text) is { } invalid)
             {
-                return Line(number, "malformed-json", $"not UTF-8 text: the byte at column {invalid + 1} starts no UTF-8 character (an import is UTF-8)");
+                return Line(number, ProblemTypes.MalformedJson, $"not UTF-8 text: the byte at column {invalid + 1} starts no UTF-8 character (an import is UTF-8)");
             }
 
             ImportLine? line;
@@ -140,17 +142,17 @@ public static class ImportApi
             }
             catch (JsonException e)
             {
-                return Line(number, "malformed-json", $"not valid JSON for an import line: {JsonBody.Describe(e, lines: false)}");
+                return Line(number, ProblemTypes.MalformedJson, $"not valid JSON for an import line: {JsonBody.Describe(e, lines: false)}");
             }
 
             if (line is null)
             {
-                return Line(number, "malformed-json", "the line is JSON null; an object is expected");
+                return Line(number, ProblemTypes.MalformedJson, "the line is JSON null; an object is expected");
             }
 
             if (Check(line, caller, charter, clock) is { } problem)
             {
-                return Line(number, problem.ProblemDetails.Type, problem.ProblemDetails.Detail, problem.StatusCode);
+                return Line(number, ProblemTypes.Named(problem.ProblemDetails.Type![Problems.Prefix.Length..])!, problem.ProblemDetails.Detail);
             }
 
             var indexes = new List<SubjectIdentifier>();
@@ -158,13 +160,13 @@ public static class ImportApi
             {
                 if (!Identifiers.TryNormalise(kind, value, out var normalised, out var error))
                 {
-                    return Line(number, "invalid-identifier", error);
+                    return Line(number, ProblemTypes.InvalidIdentifier, error);
                 }
 
                 var index = new SubjectIdentifier { Kind = kind, BlindIndex = Identifiers.BlindIndex(keys.Masters, kind, normalised) };
                 if (!seen.Add(Convert.ToHexString(index.BlindIndex)))
                 {
-                    return Line(number, "duplicate-identifier", $"the {kind} of this line is also on an earlier line: one line per person");
+                    return Line(number, ProblemTypes.DuplicateIdentifier, $"the {kind} of this line is also on an earlier line: one line per person");
                 }
 
                 indexes.Add(index);
@@ -176,13 +178,13 @@ public static class ImportApi
 
         if (people.Count == 0)
         {
-            return Problems.Invalid("empty-import", "the body holds no line");
+            return Problems.Of(ProblemTypes.EmptyImport, "the body holds no line");
         }
 
         if (await KnownAsync(db, people.SelectMany(p => p.Indexes.Select(i => i.BlindIndex)).ToList(), cancellationToken) is { } known)
         {
             var at = people.FindIndex(p => p.Indexes.Any(i => i.BlindIndex.AsSpan().SequenceEqual(known)));
-            return Line(at + 1, "already-known", "an identifier of this line belongs to a subject the vault already has; update it with PUT /api/v1/subjects/{id}/records");
+            return Line(at + 1, ProblemTypes.AlreadyKnown, "an identifier of this line belongs to a subject the vault already has; update it with PUT /api/v1/subjects/{id}/records");
         }
 
         return await WriteAsync(people, caller, db, keys, clock, cancellationToken);
@@ -244,7 +246,7 @@ public static class ImportApi
         {
             // Nothing was written; the keys made for it go too.
             await keys.ShredManyAsync([.. people.Select(p => p.Id)], CancellationToken.None);
-            return Problems.Of(StatusCodes.Status409Conflict, "concurrent-write", "Another request registered one of these people at the same moment", "nothing was imported; retry the import");
+            return Problems.Of(ProblemTypes.ConcurrentWrite, "nothing was imported; retry the import");
         }
     }
 
@@ -253,7 +255,7 @@ public static class ImportApi
     {
         if (line.Category is { } category && charter.FindSubject(category) is null)
         {
-            return Problems.Invalid("unknown-subject-category", $"the charter has no subject category '{category}'");
+            return Problems.Of(ProblemTypes.UnknownSubjectCategory, $"the charter has no subject category '{category}'");
         }
 
         if (RecordsApi.Validate(new WriteRecords { Purpose = line.Purpose, Records = line.Records }, clock) is { } invalid)
@@ -273,17 +275,17 @@ public static class ImportApi
         {
             if (charter.FindEvent(fact.Event) is null)
             {
-                return Problems.Invalid("unknown-event", $"the charter has no event '{fact.Event}'");
+                return Problems.Of(ProblemTypes.UnknownEvent, $"the charter has no event '{fact.Event}'");
             }
 
             if (fact.At > clock.GetUtcNow())
             {
-                return Problems.Invalid("event-in-future", $"the event {fact.Event} is dated in the future");
+                return Problems.Of(ProblemTypes.EventInFuture, $"the event {fact.Event} is dated in the future");
             }
 
             if (fact.At < VaultApi.EarliestFact)
             {
-                return Problems.Invalid("event-too-early", VaultApi.TooEarly($"the event {fact.Event}"));
+                return Problems.Of(ProblemTypes.EventTooEarly, VaultApi.TooEarly($"the event {fact.Event}"));
             }
         }
 
@@ -305,14 +307,10 @@ public static class ImportApi
         return null;
     }
 
-    /// <summary>A line's problem: its own status (403 when the charter refuses, 422 otherwise), its number, and nothing written.</summary>
-    private static ProblemHttpResult Line(int number, string? type, string? detail, int status = StatusCodes.Status422UnprocessableEntity)
-    {
-        var name = type?.Replace(Problems.Prefix, "", StringComparison.Ordinal) ?? "invalid-line";
-        return Problems.Of(status, name, "A line of the import is refused; nothing was imported", $"line {number}: {detail}",
-            new Dictionary<string, object?> { ["line"] = number });
-    }
+    /// <summary>A line's problem: its type's status (403 when the charter refuses, 400 when the line is not JSON, 422 otherwise), its number, and nothing written.</summary>
+    private static ProblemHttpResult Line(int number, ProblemType type, string? detail) =>
+        Problems.Of(type, $"line {number}: {detail}", new Dictionary<string, object?> { ["line"] = number });
 
     private static ProblemHttpResult TooLarge() =>
-        Problems.Of(StatusCodes.Status413PayloadTooLarge, "body-too-large", "The import is too large", $"an import may be at most {MaxBytes / (1024 * 1024)} MiB; split the file");
+        Problems.Of(ProblemTypes.BodyTooLarge, $"an import may be at most {MaxBytes / (1024 * 1024)} MiB; split the file");
 }

@@ -167,12 +167,12 @@ public static class RecordsApi
     {
         if (body.Records.Count == 0)
         {
-            return Problems.Invalid("no-records", "records is empty: send at least one {category, value}");
+            return Problems.Of(ProblemTypes.NoRecords, "records is empty: send at least one {category, value}");
         }
 
         if (body.Records.Count > MaxRecordsPerWrite)
         {
-            return Problems.Invalid("too-many-records", $"at most {MaxRecordsPerWrite} records per write");
+            return Problems.Of(ProblemTypes.TooManyRecords, $"at most {MaxRecordsPerWrite} records per write");
         }
 
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -182,42 +182,42 @@ public static class RecordsApi
             var record = body.Records[i];
             if (record is null)
             {
-                return Problems.Invalid("invalid-record", $"records[{i}] is null");
+                return Problems.Of(ProblemTypes.InvalidRecord, $"records[{i}] is null");
             }
 
             if (!seen.Add(record.Category))
             {
-                return Problems.Invalid("duplicate-category", $"records[{i}]: the category '{record.Category}' appears twice in one write");
+                return Problems.Of(ProblemTypes.DuplicateCategory, $"records[{i}]: the category '{record.Category}' appears twice in one write");
             }
 
             if (record.Value.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
             {
-                return Problems.Invalid("invalid-record", $"records[{i}]: value is null; to remove data, erase it instead of writing null");
+                return Problems.Of(ProblemTypes.InvalidRecord, $"records[{i}]: value is null; to remove data, erase it instead of writing null");
             }
 
             if (JsonBody.NotText(record.Value, "value") is { } notText)
             {
-                return Problems.Invalid("invalid-record", $"records[{i}].{notText}");
+                return Problems.Of(ProblemTypes.InvalidRecord, $"records[{i}].{notText}");
             }
 
             if (record.Value.GetRawText().Length > MaxValueBytes)
             {
-                return Problems.Invalid("value-too-large", $"records[{i}]: a value may be at most {MaxValueBytes / 1024} KiB; store files as documents");
+                return Problems.Of(ProblemTypes.ValueTooLarge, $"records[{i}]: a value may be at most {MaxValueBytes / 1024} KiB; store files as documents");
             }
 
             if (record.Source is { } source && !YamlNames.TryParse<DataSource>(source, out _))
             {
-                return Problems.Invalid("invalid-source", $"records[{i}]: source '{source}' is not one of {string.Join(", ", YamlNames.All<DataSource>())}");
+                return Problems.Of(ProblemTypes.InvalidSource, $"records[{i}]: source '{source}' is not one of {string.Join(", ", YamlNames.All<DataSource>())}");
             }
 
             if (record.CollectedAt > now)
             {
-                return Problems.Invalid("collected-in-future", $"records[{i}]: collectedAt is in the future");
+                return Problems.Of(ProblemTypes.CollectedInFuture, $"records[{i}]: collectedAt is in the future");
             }
 
             if (record.CollectedAt < VaultApi.EarliestFact)
             {
-                return Problems.Invalid("collected-too-early", VaultApi.TooEarly($"records[{i}].collectedAt"));
+                return Problems.Of(ProblemTypes.CollectedTooEarly, VaultApi.TooEarly($"records[{i}].collectedAt"));
             }
         }
 

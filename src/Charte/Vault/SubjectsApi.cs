@@ -25,7 +25,7 @@ public static class SubjectsApi
 
         if (body!.Category is { } category && charter.FindSubject(category) is null)
         {
-            return Problems.Invalid("unknown-subject-category", $"the charter has no subject category '{category}'; it has {string.Join(", ", charter.Subjects.Select(s => s.Id))}");
+            return Problems.Of(ProblemTypes.UnknownSubjectCategory, $"the charter has no subject category '{category}'; it has {string.Join(", ", charter.Subjects.Select(s => s.Id))}");
         }
 
         var indexes = new List<SubjectIdentifier>();
@@ -33,7 +33,7 @@ public static class SubjectsApi
         {
             if (!Identifiers.TryNormalise(kind, value, out var normalised, out var error))
             {
-                return Problems.Invalid("invalid-identifier", error);
+                return Problems.Of(ProblemTypes.InvalidIdentifier, error);
             }
 
             indexes.Add(new SubjectIdentifier { Kind = kind, BlindIndex = Identifiers.BlindIndex(keys.Masters, kind, normalised) });
@@ -44,8 +44,7 @@ public static class SubjectsApi
         var owners = known.Select(k => k.SubjectId).Distinct().ToList();
         if (owners.Count > 1)
         {
-            return Problems.Of(StatusCodes.Status409Conflict, "identifiers-conflict", "The identifiers belong to different subjects",
-                "these identifiers already designate more than one subject; look each one up with /api/v1/subjects/search");
+            return Problems.Of(ProblemTypes.IdentifiersConflict, "these identifiers already designate more than one subject; look each one up with /api/v1/subjects/search");
         }
 
         if (owners.Count == 1)
@@ -99,7 +98,7 @@ public static class SubjectsApi
         {
             // Another request registered one of these identifiers at the same moment.
             await keys.ShredAsync(subject.Id, CancellationToken.None);
-            return Problems.Of(StatusCodes.Status409Conflict, "concurrent-write", "Another request changed this subject", "retry the request");
+            return Problems.Of(ProblemTypes.ConcurrentWrite, "retry the request");
         }
 
         return TypedResults.Created($"/api/v1/subjects/{subject.Id}", new SubjectFound(subject.Id, true, entry.Id));
@@ -116,7 +115,7 @@ public static class SubjectsApi
 
         if (!Identifiers.TryNormalise(body!.Kind, body.Value, out var normalised, out var error))
         {
-            return Problems.Invalid("invalid-identifier", error);
+            return Problems.Of(ProblemTypes.InvalidIdentifier, error);
         }
 
         var index = Identifiers.BlindIndex(keys.Masters, body.Kind, normalised);
@@ -155,8 +154,7 @@ public static class SubjectsApi
         if (purposes.FirstOrDefault(p => !caller.Purposes.Contains(p)) is { } missing)
         {
             await journal.AppendAsync(VaultApi.Entry(clock, caller, "subject.erase", subject!.Pseudonym, missing, "refused:purpose-not-granted"), cancellationToken);
-            return Problems.Of(StatusCodes.Status403Forbidden, "purpose-not-granted", "Refused by the charter",
-                $"the subject has data under '{missing}', which this application does not hold; only an application holding every purpose of the subject's data may erase it");
+            return Problems.Of(ProblemTypes.PurposeNotGranted, $"the subject has data under '{missing}', which this application does not hold; only an application holding every purpose of the subject's data may erase it");
         }
 
         var (records, documents, entry) = await ShredAsync(db, keys, id, VaultApi.Entry(clock, caller, "subject.erase", subject!.Pseudonym, null, "ok"), clock, cancellationToken);

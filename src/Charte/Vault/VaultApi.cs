@@ -19,23 +19,34 @@ public static class VaultApi
     {
         var api = app.MapGroup("/api/v1").WithTags("Vault");
         api.MapPost("/subjects", SubjectsApi.CreateAsync).Accepts<CreateSubject>("application/json")
-            .WithSummary("Create a subject, or find it when one of its identifiers is already known");
+            .WithSummary("Create a subject, or find it when one of its identifiers is already known")
+            .Answers(ProblemTypes.JsonBody, [ProblemTypes.UnknownSubjectCategory, ProblemTypes.InvalidIdentifier, ProblemTypes.IdentifiersConflict, ProblemTypes.ConcurrentWrite]);
         api.MapPost("/subjects/search", SubjectsApi.FindAsync).Accepts<FindSubject>("application/json")
-            .WithSummary("Find a subject by one identifier (sent in the body: identifiers never go in URLs)");
+            .WithSummary("Find a subject by one identifier (sent in the body: identifiers never go in URLs)")
+            .Answers(ProblemTypes.JsonBody, [ProblemTypes.InvalidIdentifier, ProblemTypes.SubjectNotFound]);
         api.MapDelete("/subjects/{id:guid}", SubjectsApi.EraseAsync)
-            .WithSummary("Erase a subject: destroy its data key (crypto-shredding), its blind indexes and its data");
+            .WithSummary("Erase a subject: destroy its data key (crypto-shredding), its blind indexes and its data")
+            .Answers(ProblemTypes.OfASubject, [ProblemTypes.PurposeNotGranted, ProblemTypes.ConcurrentWrite]);
         api.MapPut("/subjects/{id:guid}/records", RecordsApi.WriteAsync).Accepts<WriteRecords>("application/json")
-            .WithSummary("Write records of a subject under one purpose; one transaction");
+            .WithSummary("Write records of a subject under one purpose; one transaction")
+            .Answers(ProblemTypes.JsonBody, ProblemTypes.OfASubject, ProblemTypes.Refusals, ProblemTypes.RecordChecks, [ProblemTypes.ConcurrentWrite]);
         api.MapGet("/subjects/{id:guid}/data", RecordsApi.ReadAsync)
-            .WithSummary("Read a subject's data for a named purpose; only the categories of that purpose are returned");
+            .WithSummary("Read a subject's data for a named purpose; only the categories of that purpose are returned")
+            .Answers(ProblemTypes.OfASubject, ProblemTypes.Refusals, [ProblemTypes.PurposeRequired, ProblemTypes.IntegrityFailure]);
         api.MapPost("/subjects/{id:guid}/documents", DocumentsApi.StoreAsync).DisableAntiforgery()
-            .WithSummary("Store a file (multipart: purpose, category, file); its SHA-256 is recorded");
+            .WithSummary("Store a file (multipart: purpose, category, file); its SHA-256 is recorded")
+            .Answers(ProblemTypes.MultipartBody, ProblemTypes.OfASubject, ProblemTypes.Refusals,
+                [ProblemTypes.DocumentTooLarge, ProblemTypes.InvalidDocument, ProblemTypes.InvalidSource, ProblemTypes.EmptyDocument, ProblemTypes.ConcurrentWrite]);
         api.MapGet("/subjects/{id:guid}/documents/{document:guid}", DocumentsApi.ReadAsync)
-            .WithSummary("Read a file for a named purpose; served only if its SHA-256 still matches");
+            .WithSummary("Read a file for a named purpose; served only if its SHA-256 still matches")
+            .Answers(ProblemTypes.OfASubject, ProblemTypes.Refusals, [ProblemTypes.PurposeRequired, ProblemTypes.DocumentNotFound, ProblemTypes.IntegrityFailure]);
         api.MapPost("/subjects/{id:guid}/events", EventsApi.PostAsync).Accepts<PostEvent>("application/json")
-            .WithSummary("Record a lifecycle event (last_contact, contract_end, death…) that starts a retention clock");
+            .WithSummary("Record a lifecycle event (last_contact, contract_end, death…) that starts a retention clock")
+            .Answers(ProblemTypes.JsonBody, ProblemTypes.OfASubject, ProblemTypes.EventChecks, [ProblemTypes.UnknownPurpose, ProblemTypes.PurposeNotGranted, ProblemTypes.ConcurrentWrite]);
         api.MapPut("/subjects/{id:guid}/purposes/{purpose}", EventsApi.SetStatusAsync).Accepts<SetPurposeStatus>("application/json")
-            .WithSummary("Record the person's restriction, objection or consent for one purpose");
+            .WithSummary("Record the person's restriction, objection or consent for one purpose")
+            .Answers(ProblemTypes.JsonBody, ProblemTypes.OfASubject,
+                [ProblemTypes.UnknownPurpose, ProblemTypes.PurposeNotGranted, ProblemTypes.ConsentNotTheBasis, ProblemTypes.NothingToChange, ProblemTypes.ConcurrentWrite]);
         api.MapArchive();
         api.MapImport();
         return api;
@@ -136,7 +147,7 @@ public static class VaultApi
             }
             catch (DbUpdateException)
             {
-                return Problems.Of(StatusCodes.Status409Conflict, "concurrent-write", "Another request changed this subject", conflict);
+                return Problems.Of(ProblemTypes.ConcurrentWrite, conflict);
             }
         }
     }
@@ -160,11 +171,10 @@ public static class VaultApi
         await keys.FindAsync(subject, cancellationToken) is { } key ? (key, null) : (null, Problems.SubjectShredded());
 
     internal static ProblemHttpResult PurposeRequired() =>
-        Problems.Of(StatusCodes.Status400BadRequest, "purpose-required", "Every read names a purpose", "add ?purpose=ID: personal data is read only for a purpose the charter declares");
+        Problems.Of(ProblemTypes.PurposeRequired, "add ?purpose=ID: personal data is read only for a purpose the charter declares");
 
     internal static ProblemHttpResult Integrity(string what) =>
-        Problems.Of(StatusCodes.Status409Conflict, "integrity-failure", "Stored data failed its integrity check",
-            $"{what} does not match its fingerprint or cannot be decrypted; it is not served. The operator has been alerted.");
+        Problems.Of(ProblemTypes.IntegrityFailure, $"{what} does not match its fingerprint or cannot be decrypted; it is not served. The operator has been alerted.");
 }
 
 public sealed record CreateSubject

@@ -5,6 +5,7 @@ using Charte.Keys;
 using Charte.Ledger;
 using Charte.Storage;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,11 +24,13 @@ public sealed class TestHost : IAsyncDisposable
 {
     private readonly TestStore _store;
     private readonly WebApplication _app;
+    private readonly ProblemRecorder _problems;
 
-    private TestHost(TestStore store, WebApplication app, Charter charter, MasterKeys keys, FakeTimeProvider clock, Uri address)
+    private TestHost(TestStore store, WebApplication app, ProblemRecorder problems, Charter charter, MasterKeys keys, FakeTimeProvider clock, Uri address)
     {
         _store = store;
         _app = app;
+        _problems = problems;
         Charter = charter;
         Keys = keys;
         Clock = clock;
@@ -56,6 +59,7 @@ public sealed class TestHost : IAsyncDisposable
         var store = await TestStore.CreateAsync(kind);
         var clock = new FakeTimeProvider(Start);
         var keys = MasterKeys.Create(clock);
+        var problems = new ProblemRecorder();
         await CharteServer.MigrateAsync(store.Location, CancellationToken.None);
         var app = CharteServer.Build(new ServerSettings
         {
@@ -74,10 +78,10 @@ public sealed class TestHost : IAsyncDisposable
             JsonLogs = false,
             EnvironmentName = "Testing",
             Concurrency = concurrency,
-        }, b => { b.Configuration["Charte:Retention:SweepEvery"] = "00:00:00"; b.Logging.ClearProviders(); if (Environment.GetEnvironmentVariable("CHARTE_TEST_LOGS") is not null) { b.Logging.AddSimpleConsole(); } });
+        }, b => { b.Configuration["Charte:Retention:SweepEvery"] = "00:00:00"; b.Services.AddSingleton<IStartupFilter>(problems); b.Logging.ClearProviders(); if (Environment.GetEnvironmentVariable("CHARTE_TEST_LOGS") is not null) { b.Logging.AddSimpleConsole(); } });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new TestHost(store, app, charter ?? Secufor, keys, clock, new Uri(address));
+        return new TestHost(store, app, problems, charter ?? Secufor, keys, clock, new Uri(address));
     }
 
     /// <summary>Registers an application holding <paramref name="purposes"/> and returns a client that sends its key.</summary>
@@ -98,11 +102,13 @@ public sealed class TestHost : IAsyncDisposable
 
     public HttpClient Anonymous() => new() { BaseAddress = Address };
 
+    /// <summary>Stops the server; fails the test if the API answered a problem its description does not declare.</summary>
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
         await _store.DisposeAsync();
+        Assert.True(_problems.Violations.IsEmpty, "problems the API's description does not declare:\n" + string.Join("\n", _problems.Violations.Distinct()));
     }
 
     private static Charter LoadExample(string name)

@@ -399,7 +399,13 @@ public abstract class VaultApiTests(StoreKind kind)
 
         var response = await app.PostAsync("/api/v1/import", new StringContent(first + "\n" + secondLine + "\n", Encoding.UTF8, "application/x-ndjson"));
 
-        await AssertProblemAsync(response, type == "category-not-in-purpose" ? HttpStatusCode.Forbidden : HttpStatusCode.UnprocessableEntity, type, why);
+        var status = type switch
+        {
+            "category-not-in-purpose" => HttpStatusCode.Forbidden,
+            "malformed-json" => HttpStatusCode.BadRequest,
+            _ => HttpStatusCode.UnprocessableEntity,
+        };
+        await AssertProblemAsync(response, status, type, why);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(2, problem.GetProperty("line").GetInt32());
         Assert.Equal(before, await CountsAsync(host));
@@ -418,7 +424,7 @@ public abstract class VaultApiTests(StoreKind kind)
         var refused = await app.PostAsync("/api/v1/import", new ByteArrayContent(latin1) { Headers = { ContentType = new("application/x-ndjson") } });
         var withMark = await app.PostAsync("/api/v1/import", new ByteArrayContent([.. Encoding.UTF8.Preamble, .. Encoding.UTF8.GetBytes(Line("third@demo.invalid", "José García"))]) { Headers = { ContentType = new("application/x-ndjson") } });
 
-        await AssertProblemAsync(refused, HttpStatusCode.UnprocessableEntity, "malformed-json");
+        await AssertProblemAsync(refused, HttpStatusCode.BadRequest, "malformed-json");
         var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(2, problem.GetProperty("line").GetInt32());
         Assert.Equal("line 2: not UTF-8 text: the byte at column 131 starts no UTF-8 character (an import is UTF-8)", problem.GetProperty("detail").GetString());
