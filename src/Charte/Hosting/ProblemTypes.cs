@@ -128,6 +128,10 @@ public static class ProblemTypes
 
     public static ProblemType? Named(string name) => ByName.GetValueOrDefault(name);
 
+    /// <summary>The type of a problem's <c>type</c> URN (<c>urn:charte:problem:NAME</c>), if it is one of these.</summary>
+    public static ProblemType? OfUri(string? uri) =>
+        uri is not null && uri.StartsWith(Problems.Prefix, StringComparison.Ordinal) ? Named(uri[Problems.Prefix.Length..]) : null;
+
     /// <summary>
     /// What any API request may be answered, whatever its route: its key, its size, its parameters, the server's
     /// load and its failures.

@@ -152,7 +152,7 @@ public static class ImportApi
 
             if (Check(line, caller, charter, clock) is { } problem)
             {
-                return Line(number, ProblemTypes.Named(problem.ProblemDetails.Type![Problems.Prefix.Length..])!, problem.ProblemDetails.Detail);
+                return Line(number, ProblemTypes.OfUri(problem.ProblemDetails.Type)!, problem.ProblemDetails.Detail);
             }
 
             var indexes = new List<SubjectIdentifier>();

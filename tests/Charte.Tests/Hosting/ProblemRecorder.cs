@@ -72,7 +72,7 @@ public sealed class ProblemRecorder : IStartupFilter
             return;
         }
 
-        var type = name is not null && name.StartsWith(Problems.Prefix, StringComparison.Ordinal) ? ProblemTypes.Named(name[Problems.Prefix.Length..]) : null;
+        var type = ProblemTypes.OfUri(name);
         var declared = endpoint?.Metadata.GetOrderedMetadata<ProblemTypesMetadata>().SelectMany(m => m.Types) ?? [];
         if (type is null)
         {
