@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Charte.Hosting;
@@ -8,7 +9,7 @@ namespace Charte.Hosting;
 /// Reads a JSON request body with a precise error for each way it can be wrong: not JSON, too large, malformed at a
 /// given line and column, a field of the wrong type. Minimal APIs' own binding answers a bare 400; this says why.
 /// </summary>
-public static class JsonBody
+public static partial class JsonBody
 {
     public const long MaxBytes = 1024 * 1024;
 
@@ -49,16 +50,16 @@ public static class JsonBody
         }
         catch (JsonException e)
         {
-            return (null, Malformed(Describe(e)));
+            return (null, Malformed(Describe(e, type)));
         }
     }
 
     /// <summary>What is wrong with a JSON text, in JSON's words, where it is, and in which field.</summary>
-    internal static string Describe(JsonException e, bool lines = true)
+    internal static string Describe(JsonException e, JsonTypeInfo body, bool lines = true)
     {
         var where = e.LineNumber is not { } line ? "" : lines ? $" at line {line + 1}, column {e.BytePositionInLine + 1}" : $" at column {e.BytePositionInLine + 1}";
         var path = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "" : $" (field {e.Path})";
-        return $"{Explain(e)}{where}{path}";
+        return $"{Explain(e, body)}{where}{path}";
     }
 
     /// <summary>The whole body, at most <paramref name="limit"/> bytes, whatever Content-Length claims (or if it is absent).</summary>
@@ -134,7 +135,7 @@ public static class JsonBody
     }
 
     /// <summary>System.Text.Json's messages name .NET types; a client needs the JSON words.</summary>
-    private static string Explain(JsonException e)
+    private static string Explain(JsonException e, JsonTypeInfo body)
     {
         var message = e.Message;
         const string including = "including: ";
@@ -162,13 +163,62 @@ public static class JsonBody
 
         if (message.Contains("could not be converted", StringComparison.Ordinal))
         {
-            return "a field has the wrong type";
+            return FieldType(body, e.Path) is { } field ? "the value is not " + Expected(field) : "a field has the wrong type";
         }
 
         var inner = e.InnerException?.Message ?? "malformed JSON";
         var stop = inner.IndexOf(". ", StringComparison.Ordinal);
         return (stop > 0 ? inner[..stop] : inner).TrimEnd('.');
     }
+
+    /// <summary>
+    /// The .NET type of the field at a JSON path ($.records[0].collectedAt) of a body, found in the body's own
+    /// serialisation metadata: System.Text.Json's message names the type it was building, which for a field set through
+    /// a constructor or an init-only property is the object holding it, not the field. Null where the path leads nowhere.
+    /// </summary>
+    private static Type? FieldType(JsonTypeInfo body, string? path)
+    {
+        if (path is null || !path.StartsWith('$'))
+        {
+            return null;
+        }
+
+        var info = body;
+        Type? type = null;
+        foreach (Match step in PathStep().Matches(path[1..]))
+        {
+            type = step.Groups["index"].Success ? info.ElementType
+                : info.Properties.FirstOrDefault(p => p.Name == (step.Groups["name"].Success ? step.Groups["name"].Value : step.Groups["quoted"].Value))?.PropertyType
+                    ?? (info.Kind == JsonTypeInfoKind.Dictionary ? info.ElementType : null);
+            if (type is null)
+            {
+                return null;
+            }
+
+            info = body.Options.GetTypeInfo(type);
+        }
+
+        return type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
+    }
+
+    [GeneratedRegex(@"\.(?<name>[^.\[]+)|\['(?<quoted>(?:[^']|'')*)'\]|\[(?<index>\d+)\]")]
+    private static partial Regex PathStep();
+
+    /// <summary>What a field of a .NET type expects, in the API's words.</summary>
+    private static string Expected(Type type) => type switch
+    {
+        _ when type == typeof(DateTimeOffset) || type == typeof(DateTime) => "a date and time (ISO 8601, such as 2026-11-23T09:30:00+01:00)",
+        _ when type == typeof(DateOnly) => "a date (such as 2026-11-23)",
+        _ when type == typeof(Guid) => "an id (a UUID such as 0190d2d6-0000-7000-8000-000000000000)",
+        _ when type == typeof(string) => "a string",
+        _ when type == typeof(bool) => "true or false",
+        _ when type == typeof(int) || type == typeof(long) || type == typeof(short) || type == typeof(byte) => "a whole number",
+        _ when type == typeof(double) || type == typeof(decimal) || type == typeof(float) => "a number",
+        _ when type.IsEnum => "one of the allowed words",
+        _ when typeof(System.Collections.IDictionary).IsAssignableFrom(type) || (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IReadOnlyDictionary<,>)) => "an object",
+        _ when type != typeof(string) && typeof(System.Collections.IEnumerable).IsAssignableFrom(type) => "an array",
+        _ => "an object",
+    };
 
     /// <summary>Stops reading a chunked body that grows past the limit, which Content-Length cannot catch.</summary>
     internal sealed class LimitedStream(Stream inner, long limit) : Stream

@@ -21,7 +21,7 @@ public static class ProblemTypes
 {
     // 400 — the request cannot be read
     public static readonly ProblemType MalformedJson = new("malformed-json", 400, "The body is not valid JSON for this request",
-        "the body (or an import line) is not JSON, not UTF-8, has a field twice, an unknown or missing field, a value of the wrong type, or half a surrogate pair; the detail gives line, column and field");
+        "the body (or an import line) is not JSON, not UTF-8, has a field twice, an unknown or missing field, a value not of its field's form (12 for a string, 2025-02-29 for a date), or half a surrogate pair; the detail gives line, column, field and the form expected");
     public static readonly ProblemType InvalidRequest = new("invalid-request", 400, "The request is not valid",
         "the body cannot be read: JSON null where an object is expected, a multipart body without a boundary or malformed");
     public static readonly ProblemType InvalidParameter = new("invalid-parameter", 400, "A parameter is not valid",

@@ -142,7 +142,7 @@ public static class ImportApi
             }
             catch (JsonException e)
             {
-                return Line(number, ProblemTypes.MalformedJson, $"not valid JSON for an import line: {JsonBody.Describe(e, lines: false)}");
+                return Line(number, ProblemTypes.MalformedJson, $"not valid JSON for an import line: {JsonBody.Describe(e, VaultJson.Default.ImportLine, lines: false)}");
             }
 
             if (line is null)

@@ -412,6 +412,20 @@ public abstract class VaultApiTests(StoreKind kind)
     }
 
     [Fact]
+    public async Task Import_OfALineWithAnImpossibleDate_NamesTheFieldAndTheFormItExpects()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+        var line = "{\"purpose\":\"customer_management\",\"records\":[{\"category\":\"identity.name\",\"value\":\"x\"}],\"events\":[{\"event\":\"last_contact\",\"at\":\"2025-02-29T10:00:00Z\"}]}";
+
+        var response = await app.PostAsync("/api/v1/import", new StringContent(line + "\n", Encoding.UTF8, "application/x-ndjson"));
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "malformed-json");
+        Assert.Equal("line 1: not valid JSON for an import line: the value is not a date and time (ISO 8601, such as 2026-11-23T09:30:00+01:00) at column 148 (field $.events[0].at)",
+            (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+    }
+
+    [Fact]
     public async Task Import_OfAFileSavedAsLatin1_IsRefusedAtItsFirstSuchLine_AndAUtf8FileWithAByteOrderMarkIsImported()
     {
         await using var host = await TestHost.StartAsync(Kind);
@@ -552,7 +566,15 @@ public abstract class VaultApiTests(StoreKind kind)
         "a string holds half of a UTF-16 surrogate pair (an escaped \\uD800–\\uDFFF alone), which is not text at line 1, column 21 (field $.purpose)")]
     [InlineData("{\"purpose\": \"customer_management\", \"purpose\": \"newsletter_customers\", \"records\": []}",
         "a field appears twice in one object at line 1, column 46 (field $.purpose)")]
-    public async Task TextThatIsNotText_AndAFieldGivenTwice_AreNamedWhereTheyAre(string body, string detail)
+    [InlineData("{\"purpose\": 12, \"records\": []}",
+        "the value is not a string at line 1, column 15 (field $.purpose)")]
+    [InlineData("{\"purpose\": \"customer_management\", \"records\": {}}",
+        "the value is not an array at line 1, column 48 (field $.records)")]
+    [InlineData("{\"purpose\": \"customer_management\", \"records\": [{\"category\": \"contact.email\", \"value\": \"a\", \"collectedAt\": \"2024-02-30T10:00:00Z\"}]}",
+        "the value is not a date and time (ISO 8601, such as 2026-11-23T09:30:00+01:00) at line 1, column 129 (field $.records[0].collectedAt)")]
+    [InlineData("{\"purpose\": \"customer_management\", \"records\": [{\"category\": \"contact.email\", \"value\": \"a\", \"collectedAt\": 1732000000}]}",
+        "the value is not a date and time (ISO 8601, such as 2026-11-23T09:30:00+01:00) at line 1, column 117 (field $.records[0].collectedAt)")]
+    public async Task TextThatIsNotText_AFieldGivenTwice_OrAValueNotOfItsForm_AreNamedWhereTheyAre(string body, string detail)
     {
         await using var host = await TestHost.StartAsync(Kind);
         var app = await host.ClientAsync(Customers);
