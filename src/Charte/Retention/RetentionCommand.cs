@@ -73,9 +73,9 @@ internal static class RetentionCommand
             }
 
             var error = result.InvocationConfiguration.Error;
-            var progress = new Examined(error);
+            var progress = new RunProgress(error, terminal: ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected, clock);
             var summary = await engine.RunAsync(instant, result.GetValue(dryRun), progress, cancellationToken);
-            error.WriteLine();
+            progress.End();
             result.InvocationConfiguration.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{(summary.DryRun ? "Would have" : "Retention run as of " + LegalTime.Date(instant).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + ":")} archived {summary.Archived:N0}, deleted {summary.Deleted:N0}, anonymised {summary.Anonymised:N0}, kept as anonymous counts {summary.Counted:N0}; {summary.Shredded:N0} subjects' keys destroyed; {summary.Held:N0} kept by legal holds; {summary.Scanned:N0} examined"));
             return CharteCommand.Success;
@@ -85,12 +85,42 @@ internal static class RetentionCommand
     }
 
     /// <summary>
-    /// The run's progress line, written as each page completes, on the caller's thread (<see cref="Progress{T}"/> would
-    /// post each count to the thread pool, where two could be written out of order or after the summary).
+    /// The run's progress on standard error, written as each page completes, on the caller's thread
+    /// (<see cref="Progress{T}"/> would post each count to the thread pool, where two could be written out of order or
+    /// after the summary). On a terminal, one line rewritten in place; anywhere else (a log file, cron's mail, the
+    /// journal of a service) a line every <see cref="Every"/>, so that a long run shows it is alive without a line per
+    /// page, nor one line of hundreds of carriage returns.
     /// </summary>
-    private sealed class Examined(TextWriter error) : IProgress<int>
+    internal sealed class RunProgress(TextWriter error, bool terminal, TimeProvider clock) : IProgress<int>
     {
-        public void Report(int value) => error.Write(string.Create(CultureInfo.InvariantCulture, $"\r  {value:N0} records and documents examined"));
+        public static readonly TimeSpan Every = TimeSpan.FromSeconds(10);
+
+        private long _since = clock.GetTimestamp();
+        private bool _inPlace;
+
+        public void Report(int value)
+        {
+            var line = string.Create(CultureInfo.InvariantCulture, $"  {value:N0} records and documents examined");
+            if (terminal)
+            {
+                error.Write("\r" + line);
+                _inPlace = true;
+            }
+            else if (clock.GetElapsedTime(_since) >= Every)
+            {
+                error.WriteLine(line);
+                _since = clock.GetTimestamp();
+            }
+        }
+
+        /// <summary>Ends the line rewritten in place, if there is one, before the summary.</summary>
+        public void End()
+        {
+            if (_inPlace)
+            {
+                error.WriteLine();
+            }
+        }
     }
 
     private const int MaxReason = 500;
