@@ -123,8 +123,6 @@ internal static class RetentionCommand
         }
     }
 
-    private const int MaxReason = 500;
-
     public static Command Holds(TimeProvider clock)
     {
         var store = new StoreOptions();
@@ -145,10 +143,9 @@ internal static class RetentionCommand
             }
 
             // The reason is what the DPO will show an auditor: said, on one line, within reason.
-            var why = result.GetValue(reason)!.Trim();
-            if (why.Length is 0 or > MaxReason || why.Any(char.IsControl))
+            if (Reasons.Accept(result.GetValue(reason)) is not { } why)
             {
-                error.WriteLine($"charte: --reason must say why, on one line of at most {MaxReason} characters");
+                error.WriteLine($"charte: --reason must say why: {Reasons.Rule}");
                 return CharteCommand.Usage;
             }
 
@@ -196,7 +193,9 @@ internal static class RetentionCommand
                 return CharteCommand.Usage;
             }
 
-            if (result.GetValue(subject) is { } held && !await db.Subjects.AnyAsync(s => s.Id == held && s.ShreddedAt == null, cancellationToken))
+            string? pseudonym = null;
+            if (result.GetValue(subject) is { } held
+                && (pseudonym = await db.Subjects.Where(s => s.Id == held && s.ShreddedAt == null).Select(s => s.Pseudonym).FirstOrDefaultAsync(cancellationToken)) is null)
             {
                 error.WriteLine($"charte: the store has no subject {held} (or only its tombstone): nothing to hold");
                 return CharteCommand.Usage;
@@ -213,7 +212,7 @@ internal static class RetentionCommand
                 CreatedAt = clock.GetUtcNow().UtcDateTime,
             };
             db.Holds.Add(hold);
-            db.Journal.Add(new JournalEntry { At = hold.CreatedAt, Actor = "cli", Action = "hold.add", Purpose = hold.Purpose, Outcome = "ok", Detail = $"hold {hold.Id}: {hold.Scope}" });
+            db.Journal.Add(new JournalEntry { At = hold.CreatedAt, Actor = "cli", Action = "hold.add", Subject = pseudonym, Purpose = hold.Purpose, Outcome = "ok", Detail = $"hold {hold.Id}: {hold.LedgerScope}" });
             await db.SaveChangesAsync(cancellationToken);
             result.InvocationConfiguration.Output.WriteLine($"hold {hold.Id} on {hold.Scope}");
             return CharteCommand.Success;
@@ -260,6 +259,8 @@ internal static class RetentionCommand
 
             var holdId = result.GetValue(id);
             var now = clock.GetUtcNow().UtcDateTime;
+            // The release and its ledger entry are one transaction; of two releases at once, one releases.
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             var released = await db.Holds.Where(h => h.Id == holdId && h.ReleasedAt == null).ExecuteUpdateAsync(h => h.SetProperty(x => x.ReleasedAt, now), cancellationToken);
             if (released == 0)
             {
@@ -267,8 +268,11 @@ internal static class RetentionCommand
                 return CharteCommand.Findings;
             }
 
-            db.Journal.Add(new JournalEntry { At = now, Actor = "cli", Action = "hold.release", Outcome = "ok", Detail = $"hold {holdId}" });
+            var hold = await db.Holds.AsNoTracking().SingleAsync(h => h.Id == holdId, cancellationToken);
+            var pseudonym = hold.SubjectId is { } held ? await db.Subjects.Where(s => s.Id == held).Select(s => s.Pseudonym).FirstOrDefaultAsync(cancellationToken) : null;
+            db.Journal.Add(new JournalEntry { At = now, Actor = "cli", Action = "hold.release", Subject = pseudonym, Purpose = hold.Purpose, Outcome = "ok", Detail = $"hold {holdId}: {hold.LedgerScope}" });
             await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
             result.InvocationConfiguration.Output.WriteLine($"hold {holdId} released");
             return CharteCommand.Success;
         });

@@ -25,9 +25,15 @@ public sealed class LegalHold
         && (Purpose is null || Purpose == purpose)
         && (Category is null || category == Category || category.StartsWith(Category + ".", StringComparison.Ordinal));
 
-    public string Scope => string.Join(", ", new[]
+    /// <summary>What the hold covers, for the DPO: "subject 0190…, purpose reviews".</summary>
+    public string Scope => Describe(SubjectId?.ToString());
+
+    /// <summary>What the hold covers, for the ledger, whose entry names the subject by its pseudonym, not by its id.</summary>
+    public string LedgerScope => Describe(SubjectId is null ? null : "");
+
+    private string Describe(string? subject) => string.Join(", ", new[]
     {
-        SubjectId is { } s ? $"subject {s}" : null,
+        subject is null ? null : $"subject {subject}".TrimEnd(),
         Purpose is { } p ? $"purpose {p}" : null,
         Category is { } c ? $"category {c}" : null,
     }.Where(x => x is not null));

@@ -27,8 +27,6 @@ public sealed record ReadArchive
 /// </summary>
 public static class ArchiveApi
 {
-    public const int MinReason = 10;
-    public const int MaxReason = 500;
 
     public static void MapArchive(this RouteGroupBuilder api) =>
         api.MapPost("/subjects/{id:guid}/archive", ReadAsync).Accepts<ReadArchive>("application/json")
@@ -44,10 +42,9 @@ public static class ArchiveApi
             return problem;
         }
 
-        var reason = body!.Reason.Trim();
-        if (reason.Length is < MinReason or > MaxReason)
+        if (Reasons.Accept(body!.Reason) is not { } reason)
         {
-            return Problems.Of(ProblemTypes.ReasonRequired, $"opening the archive needs a reason of {MinReason} to {MaxReason} characters");
+            return Problems.Of(ProblemTypes.ReasonRequired, $"opening the archive needs a reason: {Reasons.Rule}");
         }
 
         var (subject, missing) = await VaultApi.SubjectAsync(db, id, cancellationToken);

@@ -17,7 +17,7 @@ public sealed class StoreReadinessTests : CliTest
         "retention plan --charter {charter}",
         "retention run --charter {charter}",
         "holds list",
-        "holds add --purpose reviews --reason dispute --charter {charter}",
+        "holds add --purpose reviews --reason court-case-2026-113 --charter {charter}",
         "holds release 0190d2d6-0000-7000-8000-000000000000",
         "apps list",
         "apps revoke chk_0123456789ab",

@@ -1,5 +1,8 @@
 using System.Text.RegularExpressions;
 using Charte.Cli;
+using Charte.Storage;
+using Charte.Vault;
+using Microsoft.EntityFrameworkCore;
 
 namespace Charte.Retention;
 
@@ -15,7 +18,7 @@ public sealed partial class RetentionCommandTests : CliTest
 
         var plan = await RunAsync(["retention", "plan", .. store]);
         var hold = await RunAsync(["holds", "add", "--purpose", "reviews", "--reason", "customer complaint under review", .. store]);
-        var ghost = await RunAsync(["holds", "add", "--subject", "0190d2d6-0000-7000-8000-000000000000", "--reason", "dispute", .. store]);
+        var ghost = await RunAsync(["holds", "add", "--subject", "0190d2d6-0000-7000-8000-000000000000", "--reason", "court case 2026-113", .. store]);
         var holds = await RunAsync(["holds", "list", .. store[..2]]);
         var run = await RunAsync(["retention", "run", .. store]);
         var holdId = HoldId().Match(hold.Out).Groups[1].Value;
@@ -49,17 +52,46 @@ public sealed partial class RetentionCommandTests : CliTest
         Assert.Matches(@"statistics\s+keep_anonymous_stats\s+[\d,]+ → [1-9]", compared.Out);
     }
 
+    [Fact]
+    public async Task AHoldOnASubject_IsInTheLedgerUnderItsPseudonym_NotItsId_AndSoIsItsRelease()
+    {
+        var dir = Path.Combine(Folder, "demo");
+        Assert.Equal(0, (await RunAsync("demo", "--dir", dir, "--prepare-only", "--subjects", "20")).Exit);
+        var store = StoreLocation.Parse("sqlite:" + Path.Combine(dir, "charte.db"));
+        Subject person;
+        await using (var db = await CharteDb.Factory(store).CreateDbContextAsync())
+        {
+            person = await db.Subjects.AsNoTracking().OrderBy(s => s.Id).FirstAsync();
+        }
+
+        var hold = await RunAsync("holds", "add", "--subject", person.Id.ToString(), "--purpose", "reviews", "--reason", "court case 2026-113", "--store", "sqlite:" + Path.Combine(dir, "charte.db"), "--charter", Path.Combine(dir, "charter.yaml"));
+        var holdId = HoldId().Match(hold.Out).Groups[1].Value;
+        var release = await RunAsync("holds", "release", holdId, "--store", "sqlite:" + Path.Combine(dir, "charte.db"));
+
+        Assert.True(hold.Exit == 0, hold.Err);
+        Assert.Equal($"hold {holdId} on subject {person.Id}, purpose reviews", hold.Out.TrimEnd());
+        Assert.True(release.Exit == 0, release.Err);
+        await using (var db = await CharteDb.Factory(store).CreateDbContextAsync())
+        {
+            var entries = await db.Journal.AsNoTracking().Where(j => j.Action.StartsWith("hold.")).OrderBy(j => j.Id).ToListAsync();
+            Assert.Equal(["hold.add", "hold.release"], entries.Select(e => e.Action));
+            Assert.All(entries, e => Assert.Equal((person.Pseudonym, "reviews", $"hold {holdId}: subject, purpose reviews"), (e.Subject, e.Purpose, e.Detail)));
+            Assert.DoesNotContain(entries, e => e.Detail!.Contains(person.Id.ToString(), StringComparison.Ordinal));
+        }
+    }
+
     [Theory]
     [InlineData("retention plan --as-of 2026-13-01", "is not a date")]
-    [InlineData("holds add --reason because", "a hold needs a scope")]
-    [InlineData("holds add --purpose reviews --reason x --until tomorrow", "is not a date")]
-    [InlineData("holds add --purpose reviews --reason x --until 2020-01-01", "--until 2020-01-01 is not in the future: a hold that has ended keeps nothing")]
-    [InlineData("holds add --purpose reviews --reason |", "--reason must say why, on one line of at most 500 characters")]
-    [InlineData("holds add --purpose reviews --reason a\nb", "--reason must say why, on one line of at most 500 characters")]
-    [InlineData("holds add --purpose revues --reason dispute --charter {charter}", "the charter has no purpose 'revues'; it has ")]
-    [InlineData("holds add --subject jeanne --reason dispute", "--subject 'jeanne' is not a subject id (a UUID such as ")]
+    [InlineData("holds add --reason court|case|2026-113", "a hold needs a scope")]
+    [InlineData("holds add --purpose reviews --reason court|case|2026-113 --until tomorrow", "is not a date")]
+    [InlineData("holds add --purpose reviews --reason court|case|2026-113 --until 2020-01-01", "--until 2020-01-01 is not in the future: a hold that has ended keeps nothing")]
+    [InlineData("holds add --purpose reviews --reason |", "--reason must say why: 10 to 500 characters on one line (a case number, the authority's request…)")]
+    [InlineData("holds add --purpose reviews --reason dispute", "--reason must say why: 10 to 500 characters on one line")]
+    [InlineData("holds add --purpose reviews --reason court|case\n2026-113", "--reason must say why: 10 to 500 characters on one line")]
+    [InlineData("holds add --purpose revues --reason court|case|2026-113 --charter {charter}", "the charter has no purpose 'revues'; it has ")]
+    [InlineData("holds add --subject jeanne --reason court|case|2026-113", "--subject 'jeanne' is not a subject id (a UUID such as ")]
     [InlineData("holds release 42", "ID '42' is not a hold's id (a UUID such as ")]
-    [InlineData("holds add --category identity.nmae --reason dispute --charter {charter}", "the charter's taxonomy has no data category 'identity.nmae'")]
+    [InlineData("holds add --category identity.nmae --reason court|case|2026-113 --charter {charter}", "the charter's taxonomy has no data category 'identity.nmae'")]
     public async Task BadInput_IsAClearUsageError(string command, string message)
     {
         var charter = Path.Combine(AppContext.BaseDirectory, "examples", "secufor.charte.yaml");
