@@ -23,6 +23,19 @@ internal static class CommandLineValues
         return min;
     }
 
+    /// <summary>A count of one or more, as large as a ledger grows (a tree size).</summary>
+    public static long? Count(ArgumentResult result, string name, string what)
+    {
+        var text = Text(result);
+        if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0)
+        {
+            return value;
+        }
+
+        result.AddError($"{name} '{Shown(text)}' is not {what} (a whole number, 1 or more)");
+        return null;
+    }
+
     /// <summary>A UUID (the ids of subjects, holds…).</summary>
     public static Guid? Id(ArgumentResult result, string name, string what)
     {

@@ -16,7 +16,12 @@ internal static class LedgerCommand
     public static Command Create(TimeProvider clock)
     {
         var store = new StoreOptions();
-        var verify = new Command("verify", "Recompute the tree from the stored entries and check every checkpoint's root, signature, timestamp and consistency; name the first entry that does not match.");
+        var since = new Option<long?>("--since")
+        {
+            Description = "Check the signatures, timestamps and consistency of the checkpoints from the one of this tree size on (one verified before); every entry is still recomputed",
+            CustomParser = r => CommandLineValues.Count(r, "--since", "a tree size"),
+        };
+        var verify = new Command("verify", "Recompute the tree from the stored entries and check every checkpoint's root, signature, timestamp and consistency; name the first entry that does not match.") { since };
         store.AddTo(verify, charter: false);
         verify.SetAction(async (result, cancellationToken) =>
         {
@@ -28,7 +33,15 @@ internal static class LedgerCommand
 
             using (signing)
             {
-                var report = await LedgerVerifier.VerifyAsync(location, signing.LogPublicKey.Export(KeyBlobFormat.RawPublicKey), signing.TimestampTrust, cancellationToken);
+                var from = result.GetValue(since) ?? 0;
+                if (from > 0 && await LedgerVerifier.NearestCheckpointsAsync(location, from, cancellationToken) is (false, var before, var after))
+                {
+                    var nearest = string.Join(" and ", new[] { before, after }.OfType<long>());
+                    result.InvocationConfiguration.Error.WriteLine($"charte: --since {from}: no checkpoint of that size{(nearest.Length > 0 ? $"; the nearest are of size {nearest}" : "; the ledger has no checkpoint yet")}");
+                    return CharteCommand.Usage;
+                }
+
+                var report = await LedgerVerifier.VerifyAsync(location, signing.LogPublicKey.Export(KeyBlobFormat.RawPublicKey), signing.TimestampTrust, cancellationToken, from);
                 (report.Valid ? result.InvocationConfiguration.Output : result.InvocationConfiguration.Error).WriteLine(LedgerVerifier.Describe(report));
                 return report.Valid ? CharteCommand.Success : CharteCommand.Findings;
             }

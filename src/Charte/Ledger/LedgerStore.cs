@@ -226,9 +226,10 @@ public static class LedgerStore
     /// Every checkpoint, oldest first, read as the caller goes: a busy ledger signs one every few seconds, millions over
     /// the years, and the verifier and the export, which go through them all, keep none of them.
     /// </summary>
-    public static async IAsyncEnumerable<StoredCheckpoint> CheckpointsAsync(DbConnection connection, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public static async IAsyncEnumerable<StoredCheckpoint> CheckpointsAsync(DbConnection connection, [EnumeratorCancellation] CancellationToken cancellationToken, long from = 0)
     {
-        await using var command = Sql.Command(connection, $"{CheckpointColumns} ORDER BY tree_size");
+        await using var command = Sql.Command(connection, $"{CheckpointColumns} WHERE tree_size >= @from ORDER BY tree_size");
+        command.Add("@from", from);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {

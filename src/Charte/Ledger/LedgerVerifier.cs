@@ -9,8 +9,12 @@ namespace Charte.Ledger;
 /// <summary>One thing the verifier found wrong, at the leaf where it starts.</summary>
 public sealed record LedgerProblem(long Leaf, string Message);
 
-/// <summary>What the verifier found; <paramref name="Unsequenced"/>: journal entries newer than the last one in the tree.</summary>
-public sealed record LedgerReport(long Leaves, long Unsequenced, int Checkpoints, StoredCheckpoint? Latest, IReadOnlyList<LedgerProblem> Problems)
+/// <summary>
+/// What the verifier found; <paramref name="Unsequenced"/>: journal entries newer than the last one in the tree;
+/// <paramref name="Checkpoints"/>: those whose signature, timestamp and consistency were checked, from the one of size
+/// <paramref name="Since"/> on (0: all of them).
+/// </summary>
+public sealed record LedgerReport(long Leaves, long Unsequenced, int Checkpoints, StoredCheckpoint? Latest, IReadOnlyList<LedgerProblem> Problems, long Since = 0)
 {
     public bool Valid => Problems.Count == 0;
 
@@ -26,11 +30,17 @@ public sealed record LedgerReport(long Leaves, long Unsequenced, int Checkpoints
 /// </summary>
 public static class LedgerVerifier
 {
-    public static Task<LedgerReport> VerifyAsync(Storage.StoreLocation store, byte[] logPublicKey, X509Certificate2 trust, CancellationToken cancellationToken) =>
-        VerifyAsync(store, logPublicKey, [trust], cancellationToken);
+    public static Task<LedgerReport> VerifyAsync(Storage.StoreLocation store, byte[] logPublicKey, X509Certificate2 trust, CancellationToken cancellationToken, long since = 0) =>
+        VerifyAsync(store, logPublicKey, [trust], cancellationToken, since);
 
-    /// <summary>The same, with the timestamp tokens checked against any of <paramref name="trust"/> (<see cref="SigningKeys.TimestampTrust"/>).</summary>
-    public static async Task<LedgerReport> VerifyAsync(Storage.StoreLocation store, byte[] logPublicKey, X509Certificate2Collection trust, CancellationToken cancellationToken)
+    /// <summary>
+    /// The same, with the timestamp tokens checked against any of <paramref name="trust"/> (<see cref="SigningKeys.TimestampTrust"/>).
+    /// With <paramref name="since"/>, the size of a checkpoint verified before (<c>charte ledger verify --since</c>), only
+    /// that checkpoint and the later ones have their signature, timestamp and consistency checked, which is most of the
+    /// time a long-lived ledger takes; every entry is still recomputed and every stored root compared with the tree, so a
+    /// change to an old entry is found all the same. It must be the size of a checkpoint (see <see cref="NearestCheckpointsAsync"/>).
+    /// </summary>
+    public static async Task<LedgerReport> VerifyAsync(Storage.StoreLocation store, byte[] logPublicKey, X509Certificate2Collection trust, CancellationToken cancellationToken, long since = 0)
     {
         await using var connection = await Sql.OpenAsync(store, cancellationToken);
         var sizes = new HashSet<long>();
@@ -50,9 +60,18 @@ public static class LedgerVerifier
 
         // The checkpoints are read one by one on a connection of their own while the consistency proofs read nodes.
         await using var reading = await Sql.OpenAsync(store, cancellationToken);
+        foreach (var (checkpointed, root) in await LedgerStore.CheckpointRootsAsync(connection, cancellationToken).Where(c => c.Size < since).ToListAsync(cancellationToken))
+        {
+            // Before the starting checkpoint, verified before: its root against the recomputed tree only.
+            if (roots.TryGetValue(checkpointed, out var recomputed) && !recomputed.AsSpan().SequenceEqual(root))
+            {
+                problems.Add(new LedgerProblem(checkpointed - 1, $"checkpoint of size {checkpointed}: the entries recomputed from the journal give another root; something before leaf {checkpointed} was changed"));
+            }
+        }
+
         StoredCheckpoint? previous = null;
         var count = 0;
-        await foreach (var checkpoint in LedgerStore.CheckpointsAsync(reading, cancellationToken))
+        await foreach (var checkpoint in LedgerStore.CheckpointsAsync(reading, cancellationToken, from: since))
         {
             count++;
             var first = previous?.Size ?? 0;
@@ -94,7 +113,7 @@ public static class LedgerVerifier
         }
 
         var unsequenced = await LedgerStore.UnsequencedCountAsync(connection, cancellationToken);
-        return new LedgerReport(tree, unsequenced, count, previous, problems);
+        return new LedgerReport(tree, unsequenced, count, previous, problems, since);
     }
 
     private static async Task ConsistencyAsync(System.Data.Common.DbConnection connection, StoredCheckpoint previous, StoredCheckpoint checkpoint, List<LedgerProblem> problems, CancellationToken cancellationToken)
@@ -113,6 +132,32 @@ public static class LedgerVerifier
         }
     }
 
+    /// <summary>Whether the store has a checkpoint of <paramref name="size"/>, and if not the sizes on either side of it.</summary>
+    public static async Task<(bool Exists, long? Before, long? After)> NearestCheckpointsAsync(Storage.StoreLocation store, long size, CancellationToken cancellationToken)
+    {
+        await using var connection = await Sql.OpenAsync(store, cancellationToken);
+        long? before = null, after = null;
+        await foreach (var (checkpointed, _) in LedgerStore.CheckpointRootsAsync(connection, cancellationToken))
+        {
+            if (checkpointed == size)
+            {
+                return (true, null, null);
+            }
+
+            if (checkpointed < size)
+            {
+                before = checkpointed;
+            }
+            else
+            {
+                after = checkpointed;
+                break;
+            }
+        }
+
+        return (false, before, after);
+    }
+
     private static string OriginOf(string note) => note.Split('\n', 2)[0];
 
     public static string Describe(LedgerReport report)
@@ -123,8 +168,10 @@ public static class LedgerVerifier
                 ? string.Create(CultureInfo.InvariantCulture, $"latest checkpoint: size {l.Size}, {l.CreatedAt:yyyy-MM-dd HH:mm:ss} UTC")
                 : "no checkpoint yet";
             var pending = report.Unsequenced;
+            var checkpoints = report.Since > 0 ? $"{report.Checkpoints} checkpoints from size {report.Since} on" : $"{report.Checkpoints} checkpoints";
+            var next = report.Latest is { } last && last.Size > report.Since ? $"; to check only what comes after: charte ledger verify --since {last.Size}" : "";
             return string.Create(CultureInfo.InvariantCulture,
-                $"ledger verified: {report.Leaves} entries, {report.Checkpoints} checkpoints, every signature, timestamp and consistency proof holds; {latest}{(pending > 0 ? $"; {pending} newer entries not yet sequenced" : "")}");
+                $"ledger verified: {report.Leaves} entries, {checkpoints}, every signature, timestamp and consistency proof holds; {latest}{(pending > 0 ? $"; {pending} newer entries not yet sequenced" : "")}{next}");
         }
 
         var lines = new StringBuilder();

@@ -25,6 +25,9 @@ public sealed class LedgerCommandTests : CliTest
         var sealedBy = await SealedStoreAsync();
         var checkpoint = await RunAsync("ledger", "checkpoint", "--store", store, "--keys", keys, "--charter", charter);
         var verified = await RunAsync("ledger", "verify", "--store", store, "--keys", keys);
+        var sinceFirst = await RunAsync("ledger", "verify", "--since", "1", "--store", store, "--keys", keys);
+        var sinceNone = await RunAsync("ledger", "verify", "--since", "2", "--store", store, "--keys", keys);
+        var sinceWord = await RunAsync("ledger", "verify", "--since", "last", "--store", store, "--keys", keys);
         var export = Path.Combine(Folder, "export");
         var exported = await RunAsync("ledger", "export", export, "--store", store, "--keys", keys);
 
@@ -32,6 +35,12 @@ public sealed class LedgerCommandTests : CliTest
         Assert.True(checkpoint.Exit == 0, checkpoint.Err);
         Assert.True(verified.Exit == 0, verified.Err);
         Assert.Contains("ledger verified: 1 entries", verified.Out, StringComparison.Ordinal);
+        Assert.EndsWith("; to check only what comes after: charte ledger verify --since 1", verified.Out.TrimEnd(), StringComparison.Ordinal);
+        Assert.True(sinceFirst.Exit == 0, sinceFirst.Err);
+        Assert.StartsWith("ledger verified: 1 entries, 1 checkpoints from size 1 on, every signature", sinceFirst.Out, StringComparison.Ordinal);
+        Assert.Equal((CharteCommand.Usage, "charte: --since 2: no checkpoint of that size; the nearest are of size 1"), (sinceNone.Exit, sinceNone.Err.TrimEnd()));
+        Assert.Equal(CharteCommand.Usage, sinceWord.Exit);
+        Assert.Contains("--since 'last' is not a tree size (a whole number, 1 or more)", sinceWord.Err, StringComparison.Ordinal);
         Assert.True(exported.Exit == 0, exported.Err);
 
         var manifest = Path.Combine(Folder, "sealed", "manifest.txt");
@@ -92,6 +101,9 @@ public sealed class LedgerCommandTests : CliTest
         }
 
         var verified = await RunAsync("ledger", "verify", "--store", store, "--keys", keys);
+        var sinceFirst = await RunAsync("ledger", "verify", "--since", "1", "--store", store, "--keys", keys);
+        var sinceNone = await RunAsync("ledger", "verify", "--since", "2", "--store", store, "--keys", keys);
+        var sinceWord = await RunAsync("ledger", "verify", "--since", "last", "--store", store, "--keys", keys);
 
         Assert.Contains("Charte:Ledger:CheckpointEvery 'soon' is not a period", refused, StringComparison.Ordinal);
         // The server names its key by the configured origin; the command line's checkpoint, and the server's own (a

@@ -458,6 +458,58 @@ public abstract class LedgerTests(StoreKind kind)
         Assert.Contains(tampered.Problems, p => p.Message.Contains($"checkpoint of size {parts + 5}: the entries recomputed from the journal give another root", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task VerifyingSinceACheckpoint_ChecksTheLaterCheckpointsOnly_ButStillEveryEntry()
+    {
+        await using var host = await TestHost.StartAsync(kind);
+        var app = await host.ClientAsync(Customers);
+        var sizes = new List<long>();
+        for (var round = 0; round < 3; round++)
+        {
+            var subject = await VaultApiTests.CreateSubjectAsync(app, "customer", $"person{round}@demo.invalid");
+            await VaultApiTests.ReadAsync(app, subject, Customers);
+            await host.Sequencer.IntegrateAsync(CancellationToken.None);
+            sizes.Add((await host.Sequencer.CheckpointAsync(CancellationToken.None))!.Size);
+            host.Clock.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        var (first, middle, last) = (sizes[0], sizes[1], sizes[2]);
+        var whole = await VerifyAsync(host);
+        var since = await LedgerVerifier.VerifyAsync(host.Store, LogKey, TestHost.Signing.Ca, CancellationToken.None, since: middle);
+        Assert.True(whole.Valid && since.Valid, LedgerVerifier.Describe(whole) + LedgerVerifier.Describe(since));
+        Assert.Equal((3, 2, middle), (whole.Checkpoints, since.Checkpoints, since.Since));
+        Assert.EndsWith($"to check only what comes after: charte ledger verify --since {last}", LedgerVerifier.Describe(since), StringComparison.Ordinal);
+        Assert.Equal((true, (long?)null, (long?)null), await LedgerVerifier.NearestCheckpointsAsync(host.Store, middle, CancellationToken.None));
+        Assert.Equal((false, (long?)first, (long?)middle), await LedgerVerifier.NearestCheckpointsAsync(host.Store, middle - 1, CancellationToken.None));
+
+        await using var open = await Sql.OpenAsync(host.Store, CancellationToken.None);
+        await ExecuteAsync(open, kind == StoreKind.Sqlite
+            ? "DROP TRIGGER ledger_checkpoints_no_update; DROP TRIGGER journal_no_update;"
+            : "ALTER TABLE ledger_checkpoints DISABLE TRIGGER USER; ALTER TABLE journal DISABLE TRIGGER USER;");
+
+        // The first checkpoint's timestamp token damaged: a whole verification finds it; one since the middle, which an
+        // auditor verified before, does not look at it again.
+        await ExecuteAsync(open, $"UPDATE ledger_checkpoints SET timestamp_token = root WHERE tree_size = {first}");
+        Assert.Contains($"checkpoint of size {first}", (await VerifyAsync(host)).First!.Message, StringComparison.Ordinal);
+        Assert.True((await LedgerVerifier.VerifyAsync(host.Store, LogKey, TestHost.Signing.Ca, CancellationToken.None, since: middle)).Valid);
+
+        // The last one's token damaged: found from the middle on.
+        await ExecuteAsync(open, $"UPDATE ledger_checkpoints SET timestamp_token = root WHERE tree_size = {last}");
+        var later = await LedgerVerifier.VerifyAsync(host.Store, LogKey, TestHost.Signing.Ca, CancellationToken.None, since: middle);
+        Assert.False(later.Valid);
+        Assert.Contains($"checkpoint of size {last}", later.First!.Message, StringComparison.Ordinal);
+
+        // An entry before the starting checkpoint changed: every entry is still recomputed, and it is named first.
+        await using (var reading = await Sql.OpenAsync(host.Store, CancellationToken.None))
+        {
+            var victim = await LedgerStore.LeavesAsync(reading, CancellationToken.None).Select(l => l.EntryId).FirstAsync();
+            await ExecuteAsync(open, $"UPDATE journal SET outcome = 'ko' WHERE id = {victim}");
+            var changed = await LedgerVerifier.VerifyAsync(host.Store, LogKey, TestHost.Signing.Ca, CancellationToken.None, since: middle);
+            Assert.False(changed.Valid);
+            Assert.Contains($"entry {victim} (leaf 0) does not match its leaf hash", changed.First!.Message, StringComparison.Ordinal);
+        }
+    }
+
     private static Task<LedgerReport> VerifyAsync(TestHost host) => LedgerVerifier.VerifyAsync(host.Store, LogKey, TestHost.Signing.Ca, CancellationToken.None);
 
     private static async Task ExecuteAsync(System.Data.Common.DbConnection connection, string sql)
