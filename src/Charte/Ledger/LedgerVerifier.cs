@@ -60,7 +60,8 @@ public static class LedgerVerifier
 
         // The checkpoints are read one by one on a connection of their own while the consistency proofs read nodes.
         await using var reading = await Sql.OpenAsync(store, cancellationToken);
-        foreach (var (checkpointed, root) in await LedgerStore.CheckpointRootsAsync(connection, cancellationToken).Where(c => c.Size < since).ToListAsync(cancellationToken))
+        var before = since > 0 ? await LedgerStore.CheckpointRootsAsync(connection, cancellationToken).TakeWhile(c => c.Size < since).ToListAsync(cancellationToken) : [];
+        foreach (var (checkpointed, root) in before)
         {
             // Before the starting checkpoint, verified before: its root against the recomputed tree only.
             if (roots.TryGetValue(checkpointed, out var recomputed) && !recomputed.AsSpan().SequenceEqual(root))
