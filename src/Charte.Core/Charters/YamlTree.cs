@@ -89,7 +89,23 @@ internal static class YamlTree
         }
         catch (YamlException syntax)
         {
-            diagnostics.Error("yaml-syntax", At(syntax.Start), Describe(syntax));
+            if (Describe(syntax).Contains(" tab ", StringComparison.Ordinal) && TabIndent(text, (int)syntax.Start.Line) is { } tab)
+            {
+                diagnostics.Error("yaml-syntax", tab, "YAML syntax: a tab indents this line; YAML indents with spaces only");
+            }
+            else
+            {
+                diagnostics.Error("yaml-syntax", At(syntax.Start), Describe(syntax));
+            }
+
+            return null;
+        }
+        catch (InvalidOperationException) when (parser.Current is { } last)
+        {
+            // YamlDotNet's scanner throws this, not a YamlException, on some broken flow collections (a '[' left open
+            // before a 'key: value' line); the last event it read is where the text stops making sense.
+            diagnostics.Error("yaml-syntax", At(last.End),
+                "YAML syntax: the text cannot be read past this point; look for a '[' or '{' not closed, or a ': ' in an unquoted value inside one");
             return null;
         }
     }
@@ -199,6 +215,38 @@ internal static class YamlTree
 
     private static SourcePosition At(Mark mark) => new(Math.Max(1, (int)mark.Line), Math.Max(1, (int)mark.Column));
 
+    /// <summary>
+    /// The first line from <paramref name="fromLine"/> (1-based, where YamlDotNet stopped: often the line before) that a
+    /// tab indents, at that tab: the commonest YAML mistake, which YamlDotNet words as "found invalid tab as indentation"
+    /// at the start of the mapping rather than at the tab.
+    /// </summary>
+    private static SourcePosition? TabIndent(string text, int fromLine)
+    {
+        var line = 1;
+        for (var start = 0; start < text.Length; line++)
+        {
+            var end = text.IndexOf('\n', start);
+            end = end < 0 ? text.Length : end;
+            if (line >= fromLine)
+            {
+                var indent = start;
+                while (indent < end && text[indent] == ' ')
+                {
+                    indent++;
+                }
+
+                if (indent < end && text[indent] == '\t')
+                {
+                    return new SourcePosition(line, indent - start + 1);
+                }
+            }
+
+            start = end + 1;
+        }
+
+        return null;
+    }
+
     private static string Describe(YamlException syntax)
     {
         // YamlDotNet prefixes its messages with the position, which we print ourselves.
@@ -209,7 +257,16 @@ internal static class YamlTree
             message = message[(close + 3)..];
         }
 
-        return "YAML syntax: " + message.TrimEnd('.');
+        // The likely cause, in the words of someone editing a charter, after YamlDotNet's grammar words.
+        var hint = message switch
+        {
+            _ when message.Contains("invalid mapping", StringComparison.Ordinal) || message.Contains("mapping values are not allowed", StringComparison.Ordinal)
+                => " (a value that contains ': ' must be in quotes)",
+            _ when message.Contains("did not find expected key", StringComparison.Ordinal)
+                => " (is this line indented as the other keys of its block are?)",
+            _ => "",
+        };
+        return "YAML syntax: " + message.TrimEnd('.') + hint;
     }
 
     private sealed class CharterLimitException(string code, SourcePosition at, string message) : Exception(message)

@@ -16,12 +16,93 @@ public sealed class HostileInputTests
     [InlineData("{ [complex]: key }", "yaml-complex-key")]
     [InlineData("key: \"unterminated", "yaml-syntax")]
     [InlineData("charter: [1, 2", "yaml-syntax")]
+    [InlineData("charter: 1\nlanguages: [fr, en\norganisation: x\n", "yaml-syntax")]
     public void MalformedText_GetsAClearError(string text, string code)
     {
         var loaded = TestCharters.Load(text);
 
         Assert.Null(loaded.Charter);
         Assert.Contains(loaded.Errors, e => e.Code == code);
+    }
+
+    /// <summary>
+    /// The example charters cut short at every point and damaged by the edits a hand makes (a bracket or a brace
+    /// opened, a colon, a quote, a tab, a line removed): each load ends with the charter or with findings, never an
+    /// exception (an unclosed flow sequence met a mapping key made YamlDotNet's scanner throw InvalidOperationException,
+    /// which crashed the loader).
+    /// </summary>
+    [Fact]
+    public void TheExamples_CutShortOrDamagedAnywhere_AreFindingsNeverAnException()
+    {
+        var random = new Random(20261123);
+        string[] edits = ["[", "{", ": ", "\"", "'", "\t", "- ", "&a ", "*a ", "? ", "|", ">", "#", "\n  ", "]", "}", ","];
+        var failures = new List<string>();
+        foreach (var example in TestCharters.Examples())
+        {
+            var text = File.ReadAllText(example);
+            var variants = Enumerable.Range(1, 120).Select(i => text[..(text.Length * i / 121)])
+                .Concat(Enumerable.Range(0, 400).Select(_ =>
+                {
+                    var at = random.Next(text.Length);
+                    if (random.Next(5) > 0)
+                    {
+                        return text[..at] + edits[random.Next(edits.Length)] + text[at..];
+                    }
+
+                    var start = text.LastIndexOf('\n', at) + 1;
+                    var end = text.IndexOf('\n', at);
+                    return text[..start] + (end < 0 ? "" : text[(end + 1)..]);
+                }));
+            foreach (var variant in variants)
+            {
+                try
+                {
+                    var loaded = TestCharters.Load(variant);
+                    if (loaded.Charter is null && !loaded.Errors.Any())
+                    {
+                        failures.Add($"{Path.GetFileName(example)}: neither a charter nor an error");
+                    }
+                }
+                catch (Exception e)
+                {
+                    failures.Add($"{Path.GetFileName(example)}: {e.GetType().Name}: {e.Message}");
+                }
+            }
+        }
+
+        Assert.Empty(failures.Distinct());
+    }
+
+    [Theory]
+    [InlineData("charter: 1\norganisation:\n\tname: x\n", 3, 1)]
+    [InlineData("charter: 1\n\torganisation: x\n", 2, 1)]
+    [InlineData("charter: 1\norganisation:\n  name: x\n  \tcountry: FR\n", 4, 3)]
+    public void ATabIndentingALine_IsNamedAtTheTab(string text, int line, int column)
+    {
+        var error = Assert.Single(TestCharters.Load(text).Errors);
+
+        Assert.Equal(("yaml-syntax", new SourcePosition(line, column), "YAML syntax: a tab indents this line; YAML indents with spaces only"), (error.Code, error.Position, error.Message));
+    }
+
+    [Theory]
+    [InlineData("charter: 1\norganisation:\n  name: ACME: the company\n", 3, "(a value that contains ': ' must be in quotes)")]
+    [InlineData("charter: 1\norganisation:\n  name: ACME\n address: x\n", 4, "(is this line indented as the other keys of its block are?)")]
+    public void CommonSyntaxMistakes_SayTheirLikelyCause(string text, int line, string hint)
+    {
+        var error = Assert.Single(TestCharters.Load(text).Errors);
+
+        Assert.Equal(("yaml-syntax", line), (error.Code, error.Position.Line));
+        Assert.EndsWith(hint, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AFlowSequenceLeftOpen_BeforeAKeyValueLine_IsASyntaxErrorWhereReadingStopped()
+    {
+        var error = Assert.Single(TestCharters.Load("charter: 1\nlanguages: [fr, en\norganisation: x\n").Errors);
+
+        Assert.Equal("yaml-syntax", error.Code);
+        Assert.Equal(2, error.Position.Line);
+        Assert.Contains("a '[' or '{' not closed", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
