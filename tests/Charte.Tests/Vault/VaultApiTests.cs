@@ -522,6 +522,57 @@ public abstract class VaultApiTests(StoreKind kind)
         Assert.Equal([new DateTime(1900, 1, 1, 12, 0, 0, DateTimeKind.Utc), TestHost.Start.AddDays(-2).UtcDateTime], await db.Events.Select(e => e.OccurredAt).OrderBy(d => d).ToListAsync());
     }
 
+    /// <summary>
+    /// Valid bodies of every JSON route damaged as hands and broken clients damage them (a character added, removed or
+    /// replaced by a JSON-significant one, the body cut short): each answer is a success or a problem+json 4xx, never
+    /// a 5xx. Seeded, so a failure replays.
+    /// </summary>
+    [Fact]
+    public async Task DamagedBodies_OfEveryJsonRoute_AreAnsweredWithA4xxProblem_NeverA5xx()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+        var subject = await CreateSubjectAsync(app);
+        (string Method, string Path, string Body)[] routes =
+        [
+            ("POST", "/api/v1/subjects", "{\"identifiers\":{\"email\":\"fuzz@demo.invalid\",\"phone\":\"+33612345678\"},\"category\":\"customer\"}"),
+            ("PUT", $"/api/v1/subjects/{subject}/records", "{\"purpose\":\"customer_management\",\"records\":[{\"category\":\"contact.email\",\"value\":{\"a\":[1,2.5,true,null,\"x\"]},\"source\":\"provided\",\"collectedAt\":\"2026-01-02T03:04:05+01:00\"}]}"),
+            ("POST", $"/api/v1/subjects/{subject}/events", "{\"event\":\"contract_end\",\"purpose\":\"customer_management\",\"at\":\"2026-01-02T03:04:05Z\"}"),
+            ("POST", "/api/v1/subjects/search", "{\"kind\":\"email\",\"value\":\"fuzz@demo.invalid\"}"),
+            ("PUT", $"/api/v1/subjects/{subject}/purposes/{Customers}", "{\"restricted\":false,\"objected\":false}"),
+            ("POST", $"/api/v1/subjects/{subject}/archive", "{\"purpose\":\"customer_management\",\"reason\":\"court case 2026-113\"}"),
+        ];
+        var random = new Random(20261123);
+        const string Significant = "{}[]:,\"\\ \n0-.eE+tfnu\u00e9\ud83d";
+        var failures = new List<string>();
+        var answered = new HashSet<int>();
+        foreach (var (method, path, body) in routes)
+        {
+            for (var i = 0; i < 60; i++)
+            {
+                var at = random.Next(body.Length);
+                var damaged = random.Next(4) switch
+                {
+                    0 => body[..at],
+                    1 => body.Remove(at, 1),
+                    2 => body.Insert(at, Significant[random.Next(Significant.Length)].ToString()),
+                    _ => body.Remove(at, 1).Insert(at, Significant[random.Next(Significant.Length)].ToString()),
+                };
+                using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent(damaged, Encoding.UTF8, "application/json") };
+                using var response = await app.SendAsync(request);
+                var status = (int)response.StatusCode;
+                answered.Add(status / 100);
+                if (status >= 500 || (status >= 400 && response.Content.Headers.ContentType?.MediaType != "application/problem+json"))
+                {
+                    failures.Add($"{method} {path} {damaged} → {status} {await response.Content.ReadAsStringAsync()}");
+                }
+            }
+        }
+
+        Assert.Empty(failures);
+        Assert.Equal([2, 4], answered.Order()); // some damage leaves a valid body (a space added): both kinds of answer were met
+    }
+
     public static TheoryData<string, string, string, string, int, string> BadRequests => new()
     {
         // name, method, path, body (or @N for N bytes), expected status, expected type
