@@ -146,8 +146,10 @@ public sealed partial class JournalWriter(StoreLocation store, TimeProvider cloc
                 batch[i].Done.TrySetResult(ids[i]);
             }
         }
-        catch (Exception e) when (e is DbException or InvalidOperationException or OperationCanceledException)
+        catch (Exception e)
         {
+            // Whatever failed, the batch's requests are answered (with the failure) rather than left waiting, and the
+            // writer goes on with the next batch.
             JournalUnavailable(log, batch.Count, e);
             await CloseWriterAsync();
             foreach (var (_, done) in batch)

@@ -343,8 +343,10 @@ public sealed partial class Sequencer(StoreLocation store, SigningKeys keys, ITi
             {
                 return;
             }
-            catch (Exception e) when (e is DbException or InvalidOperationException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
+                // Any failure: logged, and the sequencer starts again a second later. A background service that throws
+                // stops the whole server, and the vault can go on journaling while the tree waits.
                 SequencerFailed(log, e);
                 _range = null;
                 await Task.Delay(TimeSpan.FromSeconds(1), clock, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
