@@ -523,7 +523,7 @@ public abstract class VaultApiTests(StoreKind kind)
     }
 
     /// <summary>
-    /// Valid bodies of every JSON route damaged as hands and broken clients damage them (a character added, removed or
+    /// Valid bodies of every JSON route (and of an NDJSON import) damaged as hands and broken clients damage them (a character added, removed or
     /// replaced by a JSON-significant one, the body cut short): each answer is a success or a problem+json 4xx, never
     /// a 5xx. Seeded, so a failure replays.
     /// </summary>
@@ -541,6 +541,8 @@ public abstract class VaultApiTests(StoreKind kind)
             ("POST", "/api/v1/subjects/search", "{\"kind\":\"email\",\"value\":\"fuzz@demo.invalid\"}"),
             ("PUT", $"/api/v1/subjects/{subject}/purposes/{Customers}", "{\"restricted\":false,\"objected\":false}"),
             ("POST", $"/api/v1/subjects/{subject}/archive", "{\"purpose\":\"customer_management\",\"reason\":\"court case 2026-113\"}"),
+            ("POST", "/api/v1/import", "{\"identifiers\":{\"email\":\"a@demo.invalid\"},\"category\":\"customer\",\"purpose\":\"customer_management\",\"records\":[{\"category\":\"identity.name\",\"value\":\"A\"}],\"events\":[{\"event\":\"contract_end\",\"at\":\"2026-01-02T03:04:05Z\"}]}\n"
+                + "{\"identifiers\":{\"phone\":\"+33612345678\"},\"purpose\":\"customer_management\",\"records\":[{\"category\":\"contact.email\",\"value\":{\"x\":[1]}}]}\n"),
         ];
         var random = new Random(20261123);
         const string Significant = "{}[]:,\"\\ \n0-.eE+tfnu\u00e9\ud83d";
@@ -558,7 +560,8 @@ public abstract class VaultApiTests(StoreKind kind)
                     2 => body.Insert(at, Significant[random.Next(Significant.Length)].ToString()),
                     _ => body.Remove(at, 1).Insert(at, Significant[random.Next(Significant.Length)].ToString()),
                 };
-                using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent(damaged, Encoding.UTF8, "application/json") };
+                var media = path.EndsWith("/import", StringComparison.Ordinal) ? "application/x-ndjson" : "application/json";
+                using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent(damaged, Encoding.UTF8, media) };
                 using var response = await app.SendAsync(request);
                 var status = (int)response.StatusCode;
                 answered.Add(status / 100);
