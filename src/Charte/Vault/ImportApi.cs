@@ -152,7 +152,7 @@ public static class ImportApi
 
             if (Check(line, caller, charter, clock) is { } problem)
             {
-                return Line(number, ProblemTypes.OfUri(problem.ProblemDetails.Type)!, problem.ProblemDetails.Detail);
+                return Line(number, problem);
             }
 
             var indexes = new List<SubjectIdentifier>();
@@ -309,7 +309,19 @@ public static class ImportApi
 
     /// <summary>A line's problem: its type's status (403 when the charter refuses, 400 when the line is not JSON, 422 otherwise), its number, and nothing written.</summary>
     private static ProblemHttpResult Line(int number, ProblemType type, string? detail) =>
-        Problems.Of(type, $"line {number}: {detail}", new Dictionary<string, object?> { ["line"] = number });
+        Line(number, Problems.Of(type, detail ?? ""));
+
+    /// <summary>
+    /// A problem of the single-item routes' checks, told of a line: its type, status and fields kept (a refusal's
+    /// <c>rule</c>, <c>purpose</c> and <c>category</c>, as the per-subject route gives them), its detail prefixed with the
+    /// line, and the line's number added.
+    /// </summary>
+    private static ProblemHttpResult Line(int number, ProblemHttpResult problem)
+    {
+        problem.ProblemDetails.Detail = $"line {number}: {problem.ProblemDetails.Detail}";
+        problem.ProblemDetails.Extensions["line"] = number;
+        return problem;
+    }
 
     private static ProblemHttpResult TooLarge() =>
         Problems.Of(ProblemTypes.BodyTooLarge, $"an import may be at most {MaxBytes / (1024 * 1024)} MiB; split the file");

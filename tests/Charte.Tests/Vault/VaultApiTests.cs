@@ -408,6 +408,14 @@ public abstract class VaultApiTests(StoreKind kind)
         await AssertProblemAsync(response, status, type, why);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(2, problem.GetProperty("line").GetInt32());
+        Assert.StartsWith("line 2: ", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        if (type is "unknown-category" or "category-not-in-purpose")
+        {
+            // A refusal of the access rule says which rule, for which purpose and category, as the per-subject route does.
+            Assert.Equal((type, "customer_management"), (problem.GetProperty("rule").GetString(), problem.GetProperty("purpose").GetString()));
+            Assert.False(string.IsNullOrEmpty(problem.GetProperty("category").GetString()));
+        }
+
         Assert.Equal(before, await CountsAsync(host));
     }
 
