@@ -1,4 +1,5 @@
 using System.Text;
+using Charte.Publishing;
 
 namespace Charte.Charters;
 
@@ -28,7 +29,7 @@ public sealed class HostileInputTests
     /// <summary>
     /// The example charters cut short at every point and damaged by the edits a hand makes (a bracket or a brace
     /// opened, a colon, a quote, a tab, a line removed): each load ends with the charter or with findings, never an
-    /// exception (an unclosed flow sequence met a mapping key made YamlDotNet's scanner throw InvalidOperationException,
+    /// exception, and what still loads renders its policy and register (an unclosed flow sequence met a mapping key made YamlDotNet's scanner throw InvalidOperationException,
     /// which crashed the loader).
     /// </summary>
     [Fact]
@@ -61,6 +62,17 @@ public sealed class HostileInputTests
                     if (loaded.Charter is null && !loaded.Errors.Any())
                     {
                         failures.Add($"{Path.GetFileName(example)}: neither a charter nor an error");
+                    }
+
+                    // What still loads (an edit inside a text, a line the charter could do without) renders.
+                    if (loaded.Charter is { } charter)
+                    {
+                        foreach (var language in charter.Languages)
+                        {
+                            _ = HtmlWriter.Write(PrivacyPolicy.Compose(charter, language)) + MarkdownWriter.Write(PrivacyPolicy.Compose(charter, language));
+                            var register = Register.Compose(charter, language);
+                            _ = register.ToCsv() + register.ToJson() + register.ToMarkdown();
+                        }
                     }
                 }
                 catch (Exception e)
