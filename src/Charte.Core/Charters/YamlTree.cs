@@ -89,13 +89,14 @@ internal static class YamlTree
         }
         catch (YamlException syntax)
         {
-            if (Describe(syntax).Contains(" tab ", StringComparison.Ordinal) && TabIndent(text, (int)syntax.Start.Line) is { } tab)
+            var message = Describe(syntax);
+            if (message.Contains(" tab ", StringComparison.Ordinal) && TabIndent(text, (int)syntax.Start.Line) is { } tab)
             {
                 diagnostics.Error("yaml-syntax", tab, "YAML syntax: a tab indents this line; YAML indents with spaces only");
             }
             else
             {
-                diagnostics.Error("yaml-syntax", At(syntax.Start), Describe(syntax));
+                diagnostics.Error("yaml-syntax", At(syntax.Start), message);
             }
 
             return null;

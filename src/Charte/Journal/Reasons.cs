@@ -11,7 +11,7 @@ public static class Reasons
     public const int Max = 500;
 
     /// <summary>How a reason must be given, for the messages that refuse one.</summary>
-    public const string Rule = "10 to 500 characters on one line (a case number, the authority's request…)";
+    public static readonly string Rule = $"{Min} to {Max} characters on one line (a case number, the authority's request…)";
 
     /// <summary>The reason trimmed, or null when it is too short, too long or spans lines.</summary>
     public static string? Accept(string? text) =>

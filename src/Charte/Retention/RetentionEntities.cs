@@ -26,14 +26,14 @@ public sealed class LegalHold
         && (Category is null || category == Category || category.StartsWith(Category + ".", StringComparison.Ordinal));
 
     /// <summary>What the hold covers, for the DPO: "subject 0190…, purpose reviews".</summary>
-    public string Scope => Describe(SubjectId?.ToString());
+    public string Scope => Describe($"subject {SubjectId}");
 
     /// <summary>What the hold covers, for the ledger, whose entry names the subject by its pseudonym, not by its id.</summary>
-    public string LedgerScope => Describe(SubjectId is null ? null : "");
+    public string LedgerScope => Describe("subject");
 
-    private string Describe(string? subject) => string.Join(", ", new[]
+    private string Describe(string subject) => string.Join(", ", new[]
     {
-        subject is null ? null : $"subject {subject}".TrimEnd(),
+        SubjectId is null ? null : subject,
         Purpose is { } p ? $"purpose {p}" : null,
         Category is { } c ? $"category {c}" : null,
     }.Where(x => x is not null));
