@@ -534,6 +534,13 @@ internal sealed partial class CharterReader(DiagnosticBag diagnostics)
             return period;
         }
 
+        if (Iso8601Period.TooLong(text))
+        {
+            diagnostics.Error("period-malformed", node!.At,
+                $"'{text}' is longer than any period a charter keeps: at most 9999 years (P9999Y), 99999 months or weeks, 999999 days");
+            return null;
+        }
+
         var suggestion = Iso8601Period.SuggestFor(text) is { } iso ? $" (did you mean {iso}?)" : "";
         diagnostics.Error("period-malformed", node!.At,
             $"'{text}' is not an ISO 8601 period{suggestion}; write P3Y for 3 years, P6M for 6 months, P1Y6M, P30D");

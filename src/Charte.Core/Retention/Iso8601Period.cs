@@ -40,6 +40,12 @@ public readonly partial record struct Iso8601Period(int Years, int Months, int W
         }
     }
 
+    /// <summary>
+    /// Whether the text is an ISO 8601 period of years, months, weeks and days that <see cref="TryParse"/> refused only
+    /// for its size (P99999Y): more than 9,999 years, 99,999 months or weeks, or 999,999 days.
+    /// </summary>
+    public static bool TooLong(string text) => !TryParse(text, out _) && Unbounded().IsMatch(text) && text.Length > 1;
+
     /// <summary>When someone writes "3 ans" or "6 months", the ISO 8601 form they meant.</summary>
     public static string? SuggestFor(string text)
     {
@@ -77,6 +83,9 @@ public readonly partial record struct Iso8601Period(int Years, int Months, int W
 
     [GeneratedRegex(@"^P(?:(?<y>\d{1,4})Y)?(?:(?<m>\d{1,5})M)?(?:(?<w>\d{1,5})W)?(?:(?<d>\d{1,6})D)?$", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
+
+    [GeneratedRegex(@"^P(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?$", RegexOptions.CultureInvariant)]
+    private static partial Regex Unbounded();
 
     [GeneratedRegex(@"^(?<n>\d{1,4})\s*(?<unit>ans?|années?|years?|y|mois|months?|semaines?|weeks?|jours?|days?|d)$",
         RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]

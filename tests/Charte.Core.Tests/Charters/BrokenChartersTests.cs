@@ -61,6 +61,17 @@ public sealed partial class BrokenChartersTests
         Assert.Contains("did you mean P3Y?", loaded.Errors.Single(e => e.Code == "period-malformed").Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("P99999Y", "'P99999Y' is longer than any period a charter keeps: at most 9999 years (P9999Y), 99999 months or weeks, 999999 days")]
+    [InlineData("P3Y2", "'P3Y2' is not an ISO 8601 period; write P3Y for 3 years, P6M for 6 months, P1Y6M, P30D")]
+    [InlineData("P", "'P' is not an ISO 8601 period; write P3Y for 3 years, P6M for 6 months, P1Y6M, P30D")]
+    public void APeriodTooLongToKeep_IsToldApartFromOneThatIsNotAPeriod(string period, string message)
+    {
+        var loaded = TestCharters.BaseWith("active: P3Y", $"active: {period}");
+
+        Assert.Equal(message, Assert.Single(loaded.Errors, e => e.Code == "period-malformed").Message);
+    }
+
     [GeneratedRegex(@"^# expect: (?<code>[a-z0-9-]+) at (?<line>\d+):(?<col>\d+)$")]
     private static partial Regex Expectation();
 }
