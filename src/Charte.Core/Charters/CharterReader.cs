@@ -537,7 +537,7 @@ internal sealed partial class CharterReader(DiagnosticBag diagnostics)
         if (Iso8601Period.TooLong(text))
         {
             diagnostics.Error("period-malformed", node!.At,
-                $"'{text}' is longer than any period a charter keeps: at most 9999 years (P9999Y), 99999 months or weeks, 999999 days");
+                $"'{text}' is longer than any period a charter keeps: {Iso8601Period.Bounds}");
             return null;
         }
 

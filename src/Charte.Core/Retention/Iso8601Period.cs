@@ -42,7 +42,7 @@ public readonly partial record struct Iso8601Period(int Years, int Months, int W
 
     /// <summary>
     /// Whether the text is an ISO 8601 period of years, months, weeks and days that <see cref="TryParse"/> refused only
-    /// for its size (P99999Y): more than 9,999 years, 99,999 months or weeks, or 999,999 days.
+    /// for its size (P99999Y; see <see cref="Bounds"/>).
     /// </summary>
     public static bool TooLong(string text) => !TryParse(text, out _) && Unbounded().IsMatch(text) && text.Length > 1;
 
@@ -80,6 +80,9 @@ public readonly partial record struct Iso8601Period(int Years, int Months, int W
         if (Days > 0) builder.Append(CultureInfo.InvariantCulture, $"{Days}D");
         return builder.ToString();
     }
+
+    /// <summary>The largest periods <see cref="Pattern"/> takes, in words (kept beside it: the two say the same bounds).</summary>
+    public const string Bounds = "at most 9999 years (P9999Y), 99999 months or weeks, 999999 days";
 
     [GeneratedRegex(@"^P(?:(?<y>\d{1,4})Y)?(?:(?<m>\d{1,5})M)?(?:(?<w>\d{1,5})W)?(?:(?<d>\d{1,6})D)?$", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
