@@ -335,9 +335,23 @@ internal static class RetentionCommand
             instant = LegalTime.StartOfDay(date);
         }
 
+        // The charter is read while the store is checked (each takes a few hundred milliseconds of a batch process's
+        // start, most of it compiling code); what reading it says is told after the store's and the keys' problems, as
+        // one after the other would tell it.
+        var reading = Task.Run(() =>
+        {
+            var said = new StringWriter(CultureInfo.InvariantCulture);
+            return (Charter: store.ResolveCharter(result, configuration, clock, said), Said: said.ToString());
+        }, cancellationToken);
         var location = await store.ResolveReadyStoreAsync(result, configuration, error, cancellationToken);
         var masters = location is null ? null : store.ResolveKeys(result, configuration, error);
-        var charter = masters is null ? null : store.ResolveCharter(result, configuration, clock, error);
+        var (charter, said) = await reading;
+        if (masters is null)
+        {
+            return (null, instant);
+        }
+
+        error.Write(said);
         if (charter is null)
         {
             return (null, instant);
