@@ -7,7 +7,8 @@ using Charte.Bench;
 // "vault STORE SUBJECTS WORKDIR": the vault under load (wrk), written as a Markdown section on standard output.
 if (args is ["vault", var store, var subjects, var work])
 {
-    Console.Write(await VaultBench.RunAsync(await BenchStore.FreshAsync(store, "charte_bench_vault"), int.Parse(subjects, System.Globalization.CultureInfo.InvariantCulture), work));
+    var scratch = store.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase) ? "sqlite:" + Path.Combine(work, "warm.db") : await BenchStore.FreshAsync(store, "charte_bench_vault_warm");
+    Console.Write(await VaultBench.RunAsync(await BenchStore.FreshAsync(store, "charte_bench_vault"), scratch, int.Parse(subjects, System.Globalization.CultureInfo.InvariantCulture), work));
     return;
 }
 
