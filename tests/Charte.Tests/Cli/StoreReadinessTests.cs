@@ -110,6 +110,34 @@ public sealed class StoreReadinessTests : CliTest
         Assert.Single(error.TrimEnd().Split('\n'));
     }
 
+    /// <summary>
+    /// Retention reads the charter while it checks the store, and says what it found in the order the checks have: a store
+    /// that is not there is told alone, a charter's mistakes only once the store and the keys are ready.
+    /// </summary>
+    [Theory]
+    [InlineData("retention plan")]
+    [InlineData("retention run")]
+    public async Task ABrokenCharter_IsToldOnlyOnceTheStoreIsReady(string command)
+    {
+        var path = Path.Combine(Folder, "store.db");
+        var charter = Path.Combine(Folder, "broken.charte.yaml");
+        await File.WriteAllTextAsync(charter, "organisation: [\n");
+
+        var (exit, _, error) = await RunOnAsync($"{command} --charter {charter}", path);
+
+        Assert.Equal(CharteCommand.Usage, exit);
+        Assert.Equal($"charte: sqlite:{path}: no store at {path}; create one with `charte db migrate --store sqlite:{path}` (or start `charte serve`, which does)", error.TrimEnd());
+
+        Assert.Equal(0, (await RunAsync("keys", "init", "--keys", Path.Combine(Folder, "master.key"))).Exit);
+        Assert.Equal(0, (await RunAsync("db", "migrate", "--store", "sqlite:" + path)).Exit);
+        (exit, _, error) = await RunOnAsync($"{command} --charter {charter}", path);
+
+        Assert.Equal(CharteCommand.Usage, exit);
+        Assert.StartsWith($"{charter}:", error, StringComparison.Ordinal);
+        Assert.Contains("error[yaml-syntax]", error, StringComparison.Ordinal);
+        Assert.EndsWith($"charte: {charter}: the charter has errors; fix them first", error.TrimEnd(), StringComparison.Ordinal);
+    }
+
     private async Task<(int Exit, string Out, string Err)> RunOnAsync(string command, string store)
     {
         await File.WriteAllTextAsync(Path.Combine(Folder, "evidence.txt"), "evidence");
