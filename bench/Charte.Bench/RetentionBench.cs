@@ -38,7 +38,7 @@ internal static class RetentionBench
     /// the sweep alike. Without the vacuum the planner knows nothing of the million new rows (it read the first page of
     /// subjects by a scan of the whole table) and the first reader of every row pays for the load's bookkeeping. Without
     /// the checkpoint, which of the two pays for writing a full image of each page it first changes into the WAL
-    /// (PostgreSQL does so after every checkpoint; 0.4 to 0.5 s on these million rows) depends on where the
+    /// (PostgreSQL does so after every checkpoint; 0.2 to 0.5 s of a plain DELETE of these million rows) depends on where the
     /// checkpointer happens to be: a store swept in production was last changed long before, and both pay it.
     /// </summary>
     private static async Task AtRestAsync(StoreLocation store)

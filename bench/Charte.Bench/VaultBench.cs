@@ -63,8 +63,9 @@ internal static partial class VaultBench
         await using var bare = Bare(bareUrl);
         await bare.StartAsync();
 
-        // Ingest: 8 clients each create a subject and write 4 records, for 10 s. Floor: the same rows by batched INSERT.
-        // First a few imports of other people, unmeasured, so that the timed ones run compiled code (see the reads below).
+        // Ingest: 2 clients each import 1,000 new people of 4 records per request, for 10 s. Floor: the same rows by
+        // batched INSERT. The code is warm (WarmAsync); a few imports of other people first, unmeasured, warm this
+        // server's own connection pools and caches.
         await IngestAsync(charteUrl, key!, TimeSpan.FromSeconds(WarmUp), batches: 3, people: "warm");
         var compiling = JitInfo.GetCompilationTime();
         var ingest = await IngestAsync(charteUrl, key!, TimeSpan.FromSeconds(Measured));
