@@ -52,13 +52,7 @@ internal static partial class VaultBench
         var (key, _) = await AppsCommand.AddAsync(CharteDb.Factory(store), "bench", [.. charter.Purposes.Select(p => p.Id)], clock, CancellationToken.None);
 
         const string charteUrl = "http://127.0.0.1:5181", bareUrl = "http://127.0.0.1:5182";
-        await using var charte = CharteServer.Build(new ServerSettings { Charter = charter, Store = store, Keys = keys, Signing = SigningKeys.CreateInMemory("bench", clock), Urls = [charteUrl], JsonLogs = false },
-            b =>
-            {
-                b.Logging.ClearProviders();
-                // The retention sweep (due data in the seeded population) would run in the middle of the timed reads.
-                b.Configuration["Charte:Retention:SweepEvery"] = "00:00:00";
-            });
+        await using var charte = Server(charter, store, keys, charteUrl, clock);
         await charte.StartAsync();
         await using var bare = Bare(bareUrl);
         await bare.StartAsync();
@@ -120,12 +114,7 @@ internal static partial class VaultBench
         await CharteServer.MigrateAsync(scratch, CancellationToken.None);
         var (key, _) = await AppsCommand.AddAsync(CharteDb.Factory(scratch), "warm", [.. charter.Purposes.Select(p => p.Id)], clock, CancellationToken.None);
         const string url = "http://127.0.0.1:5183";
-        await using var server = CharteServer.Build(new ServerSettings { Charter = charter, Store = scratch, Keys = keys, Signing = SigningKeys.CreateInMemory("warm", clock), Urls = [url], JsonLogs = false },
-            b =>
-            {
-                b.Logging.ClearProviders();
-                b.Configuration["Charte:Retention:SweepEvery"] = "00:00:00";
-            });
+        await using var server = Server(charter, scratch, keys, url, clock);
         await server.StartAsync();
         var elapsed = Stopwatch.StartNew();
         var (rounds, settled) = (0, 0);
@@ -140,6 +129,18 @@ internal static partial class VaultBench
         Console.Error.WriteLine($"warmed up in {elapsed.Elapsed.TotalSeconds:F0} s, {rounds} rounds");
         return (elapsed.Elapsed, rounds);
     }
+
+    /// <summary>
+    /// A Charte server for the benchmark: no logs, and no retention sweep (there is due data in the seeded population,
+    /// and a sweep would run in the middle of the timed reads).
+    /// </summary>
+    private static WebApplication Server(Charter charter, StoreLocation store, MasterKeys keys, string url, TimeProvider clock) =>
+        CharteServer.Build(new ServerSettings { Charter = charter, Store = store, Keys = keys, Signing = SigningKeys.CreateInMemory("bench", clock), Urls = [url], JsonLogs = false },
+            b =>
+            {
+                b.Logging.ClearProviders();
+                b.Configuration["Charte:Retention:SweepEvery"] = "00:00:00";
+            });
 
     private sealed record WrkResult(double RequestsPerSecond, double P50, double P99, int Non2xx);
 
