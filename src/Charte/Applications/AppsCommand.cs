@@ -2,6 +2,7 @@ using System.CommandLine;
 using Charte.Cli;
 using Charte.Hosting;
 using Charte.Journal;
+using Charte.Keys;
 using Charte.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -156,7 +157,7 @@ internal static class AppsCommand
             return (null, $"an application named '{name}' already exists; issue it another key with 'charte apps key {name}'");
         }
 
-        var application = new Application { Id = Guid.CreateVersion7(clock.GetUtcNow()), Name = name, Purposes = string.Join(' ', purposes), Roles = string.Join(' ', roles ?? []), CreatedAt = clock.GetUtcNow().UtcDateTime };
+        var application = new Application { Id = PublicRandom.Version7(clock.GetUtcNow()), Name = name, Purposes = string.Join(' ', purposes), Roles = string.Join(' ', roles ?? []), CreatedAt = clock.GetUtcNow().UtcDateTime };
         var (row, key) = ApiKeys.Issue(application.Id, clock);
         db.Applications.Add(application);
         db.ApiKeys.Add(row);

@@ -26,7 +26,7 @@ internal static class DemoPopulation
         const int batch = 250;
         for (var start = 0; start < count; start += batch)
         {
-            var ids = Enumerable.Range(0, Math.Min(batch, count - start)).Select(_ => Guid.CreateVersion7(now)).ToList();
+            var ids = Enumerable.Range(0, Math.Min(batch, count - start)).Select(_ => PublicRandom.Version7(now)).ToList();
             var dataKeys = await keys.CreateManyAsync(ids, cancellationToken);
 
             // The import's bulk rows (prepared inserts on SQLite, unnest on PostgreSQL): EF Core's change tracker took
@@ -92,7 +92,7 @@ internal static class DemoPopulation
                 foreach (var leaf in Leaves(charter, item.Category.Id).Take(3))
                 {
                     var value = Value(leaf, faker, first, last, email);
-                    var id = Guid.CreateVersion7(now);
+                    var id = PublicRandom.Version7(now);
                     people.Records.Add(id, key.Subject, purpose.Id, leaf, key.SealRecord(id, JsonSerializer.SerializeToUtf8Bytes(value)), key.Version,
                         YamlNames.Of(item.Source ?? DataSource.Provided), collected.UtcDateTime, collected.UtcDateTime);
                 }

@@ -25,7 +25,7 @@ public static class Envelope
     {
         var output = new byte[NonceBytes + plaintext.Length + TagBytes];
         var nonce = output.AsSpan(0, NonceBytes);
-        RandomNumberGenerator.Fill(nonce);
+        PublicRandom.Fill(nonce);
         aes.Encrypt(nonce, plaintext, output.AsSpan(NonceBytes, plaintext.Length), output.AsSpan(NonceBytes + plaintext.Length), Encoding.UTF8.GetBytes(associatedData));
         return output;
     }

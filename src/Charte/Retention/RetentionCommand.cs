@@ -203,7 +203,7 @@ internal static class RetentionCommand
 
             var hold = new LegalHold
             {
-                Id = Guid.CreateVersion7(clock.GetUtcNow()),
+                Id = PublicRandom.Version7(clock.GetUtcNow()),
                 SubjectId = result.GetValue(subject),
                 Purpose = result.GetValue(purpose),
                 Category = result.GetValue(category),

@@ -464,7 +464,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
 
     private static AnonymousRecord Anonymous(Item item, string? value, DateTime now) => new()
     {
-        Id = Guid.CreateVersion7(new DateTimeOffset(now, TimeSpan.Zero)),
+        Id = PublicRandom.Version7(new DateTimeOffset(now, TimeSpan.Zero)),
         Purpose = item.Purpose,
         Category = item.Category,
         Value = value,

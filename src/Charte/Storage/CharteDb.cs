@@ -61,7 +61,6 @@ public sealed class CharteDb(DbContextOptions<CharteDb> options) : DbContext(opt
             e.HasKey(s => s.Id);
             e.Property(s => s.Id).HasColumnName("id").ValueGeneratedNever();
             e.Property(s => s.Pseudonym).HasColumnName("pseudonym").HasMaxLength(32);
-            e.HasIndex(s => s.Pseudonym).IsUnique();
             e.Property(s => s.Category).HasColumnName("category").HasMaxLength(64);
             e.Property(s => s.CreatedAt).HasColumnName("created_at");
             e.Property(s => s.ShreddedAt).HasColumnName("shredded_at");

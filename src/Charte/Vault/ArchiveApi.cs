@@ -77,7 +77,7 @@ public static class ArchiveApi
             return VaultApi.Integrity("an archived record");
         }
 
-        var sealedReason = Guid.CreateVersion7(clock.GetUtcNow());
+        var sealedReason = PublicRandom.Version7(clock.GetUtcNow());
         var reasonText = Convert.ToBase64String(key!.SealRecord(sealedReason, Encoding.UTF8.GetBytes(reason)));
         var entry = await journal.AppendAsync(VaultApi.Entry(clock, caller, "archive.read", subject!.Pseudonym, body.Purpose, "ok",
             $"{records.Count} archived records; reason sealed under the subject's key: {sealedReason:N}:{reasonText}"), cancellationToken);

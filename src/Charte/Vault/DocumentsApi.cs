@@ -77,7 +77,7 @@ public static partial class DocumentsApi
         return await VaultApi.WriteSubjectAsync(db, id, async () =>
         {
             var now = clock.GetUtcNow();
-            var documentId = Guid.CreateVersion7(now);
+            var documentId = PublicRandom.Version7(now);
             var stored = key!.SealDocument(documentId, content);
             var storedHash = SHA256.HashData(stored);
             var name = Path.GetFileName(file.FileName ?? "") is { Length: > 0 and <= 255 } n ? n : "document";

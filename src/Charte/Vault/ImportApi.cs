@@ -172,7 +172,7 @@ public static class ImportApi
                 indexes.Add(index);
             }
 
-            people.Add(new Person(Guid.CreateVersion7(now), line, indexes));
+            people.Add(new Person(PublicRandom.Version7(now), line, indexes));
             return null;
         }
 
@@ -214,7 +214,7 @@ public static class ImportApi
 
                 foreach (var input in person.Line.Records)
                 {
-                    var id = Guid.CreateVersion7(now);
+                    var id = PublicRandom.Version7(now);
                     records.Add(id, person.Id, person.Line.Purpose, input.Category, key.SealRecord(id, JsonSerializer.SerializeToUtf8Bytes(input.Value)), key.Version,
                         input.Source ?? "provided", (input.CollectedAt ?? now).UtcDateTime, now.UtcDateTime);
                     count++;

@@ -71,7 +71,7 @@ public static class RecordsApi
                 continue;
             }
 
-            var recordId = Guid.CreateVersion7(now);
+            var recordId = PublicRandom.Version7(now);
             db.Records.Add(new DataRecord
             {
                 Id = recordId,

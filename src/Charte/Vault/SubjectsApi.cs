@@ -72,7 +72,7 @@ public static class SubjectsApi
         var now = clock.GetUtcNow();
         var subject = new Subject
         {
-            Id = Guid.CreateVersion7(now),
+            Id = PublicRandom.Version7(now),
             Pseudonym = "",
             Category = body.Category,
             CreatedAt = now.UtcDateTime,
