@@ -379,12 +379,15 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
                 Outcome = "ok",
                 Detail = "key destroyed; nothing of the subject remains",
             });
-        await JournalWriter.InsertAsync(connection, transaction, entries, cancellationToken);
         await anonymous.WriteAsync(connection, transaction, cancellationToken);
         if (empty.Count > 0)
         {
             await keys.ShredManyAsync(store, [.. empty.Keys], cancellationToken);
-            await SubjectsApi.TombstoneAsync(connection, transaction, empty, clock, cancellationToken);
+            await SubjectsApi.TombstoneAsync(connection, transaction, empty, clock, cancellationToken, before: entries);
+        }
+        else
+        {
+            await JournalWriter.InsertAsync(connection, transaction, entries, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
