@@ -60,11 +60,21 @@ internal static partial class VaultBench
         // Ingest: 2 clients each import 1,000 new people of 4 records per request, for 10 s. Floor: the same rows by
         // batched INSERT. The code is warm (WarmAsync); a few imports of other people first, unmeasured, warm this
         // server's own connection pools and caches.
+        // Three rounds, each an ingest then its floor for as many rows; the table gives the median round (the shared
+        // machine's speed moves by a fifth within minutes: one pair said more of that moment than of the code).
         await IngestAsync(charteUrl, key!, TimeSpan.FromSeconds(WarmUp), batches: 3, people: "warm");
         var compiling = JitInfo.GetCompilationTime();
-        var ingest = await IngestAsync(charteUrl, key!, TimeSpan.FromSeconds(Measured));
+        var rounds = new List<(double Rate, int Records, double Floor)>();
+        for (var round = 0; round < IngestRounds; round++)
+        {
+            var (rate, written) = await IngestAsync(charteUrl, key!, TimeSpan.FromSeconds(Measured / 2.0), people: $"bench{round}");
+            rounds.Add((rate, written, await RawInsertAsync(store, written)));
+        }
+
         compiling = JitInfo.GetCompilationTime() - compiling;
-        var floor = await RawInsertAsync(store, ingest.Records);
+        var ingest = rounds.OrderBy(r => r.Rate / r.Floor).ElementAt(rounds.Count / 2);
+        var floor = ingest.Floor;
+        var ratios = string.Join(", ", rounds.Select(r => (r.Rate / r.Floor).ToString("P0", CultureInfo.InvariantCulture)));
 
         var script = Path.Combine(work, "read.lua");
         await File.WriteAllTextAsync(script, ReadScript(ids, key!));
@@ -87,11 +97,12 @@ internal static partial class VaultBench
             ### {store.Provider} — {records:N0} records of {subjects:N0} subjects
 
             The process warmed up on a scratch store for {warming.Elapsed.TotalSeconds:F0} s ({warming.Rounds} import rounds) until
-            compiling took under {JitSettled:P0} of a round; the just-in-time compiler then worked {compiling.TotalMilliseconds:N0} ms during the timed ingest.
+            compiling took under {JitSettled:P0} of a round; the just-in-time compiler then worked {compiling.TotalMilliseconds:N0} ms during the timed ingest
+            ({IngestRounds} rounds of {Measured / 2.0:F0} s, each followed by its floor; the median round is shown).
 
             | path | measured | floor (same run) | ratio | target |
             |---|---|---|---|---|
-            | ingest over the API: `POST /api/v1/import`, 2 clients, 1,000 new people of 4 records per request (blind indexes, per-person key, encrypt, one transaction with a journal entry per person) | {ingest.Rate:N0} records/s | raw batched INSERT of {ingest.Records:N0} equal rows ({(store.Provider == StoreProvider.Sqlite ? "prepared, 500 per transaction" : "500 per statement from arrays")}): {floor:N0} rows/s | {ingest.Rate / floor:P1} | ≥ 40 % |
+            | ingest over the API: `POST /api/v1/import`, 2 clients, 1,000 new people of 4 records per request (blind indexes, per-person key, encrypt, one transaction with a journal entry per person) | {ingest.Rate:N0} records/s | raw batched INSERT of {ingest.Records:N0} equal rows ({(store.Provider == StoreProvider.Sqlite ? "prepared, 500 per transaction" : "500 per statement from arrays")}): {floor:N0} rows/s | {ingest.Rate / floor:P1} (rounds: {ratios}) | ≥ 40 % |
             {string.Join("\n", rows)}
 
             """;
@@ -289,7 +300,7 @@ internal static partial class VaultBench
             """;
     }
 
-    private const int WarmUp = 5, Measured = 10;
+    private const int WarmUp = 5, Measured = 10, IngestRounds = 3;
 
     private static WrkResult Wrk(string url, int connections, string? script, int seconds = Measured)
     {
