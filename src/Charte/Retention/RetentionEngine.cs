@@ -383,7 +383,7 @@ public sealed class RetentionEngine(StoreLocation store, Charter charter, Subjec
         if (empty.Count > 0)
         {
             await keys.ShredManyAsync(store, [.. empty.Keys], cancellationToken);
-            await SubjectsApi.TombstoneAsync(connection, transaction, empty, clock, cancellationToken, before: entries);
+            await SubjectsApi.TombstoneAsync(connection, transaction, entries, empty, clock, cancellationToken);
         }
         else
         {

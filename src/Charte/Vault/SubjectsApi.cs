@@ -210,15 +210,15 @@ public static class SubjectsApi
     /// entry per subject.
     /// </summary>
     internal static Task TombstoneAsync(CharteDb db, Dictionary<Guid, Journal.JournalEntry> entries, TimeProvider clock, CancellationToken cancellationToken) =>
-        TombstoneAsync(db.Database.GetDbConnection(), db.Database.CurrentTransaction!.GetDbTransaction(), entries, clock, cancellationToken);
+        TombstoneAsync(db.Database.GetDbConnection(), db.Database.CurrentTransaction!.GetDbTransaction(), [], entries, clock, cancellationToken);
 
     /// <summary>
     /// <see cref="TombstoneAsync(CharteDb, Dictionary{Guid, Journal.JournalEntry}, TimeProvider, CancellationToken)"/> in
     /// plain SQL on the caller's connection, each statement bounded by the list's smallest and largest id
     /// (<see cref="Sql.BoundedIdIn"/>: a retention sweep's page of 500 subjects otherwise read the whole subjects table).
-    /// The caller's own journal entries, if any, go in the same statement, before the tombstones'.
+    /// The caller's own journal entries (<paramref name="before"/>) go in the same statement, before the tombstones'.
     /// </summary>
-    internal static async Task TombstoneAsync(DbConnection connection, DbTransaction transaction, Dictionary<Guid, Journal.JournalEntry> entries, TimeProvider clock, CancellationToken cancellationToken, IReadOnlyList<Journal.JournalEntry>? before = null)
+    internal static async Task TombstoneAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<Journal.JournalEntry> before, Dictionary<Guid, Journal.JournalEntry> entries, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (entries.Count == 0)
         {
@@ -242,6 +242,6 @@ public static class SubjectsApi
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await Journal.JournalWriter.InsertAsync(connection, transaction, [.. before ?? [], .. entries.Values], cancellationToken);
+        await Journal.JournalWriter.InsertAsync(connection, transaction, [.. before, .. entries.Values], cancellationToken);
     }
 }
