@@ -203,10 +203,11 @@ public sealed class SubjectKeys(IDbContextFactory<KeyStoreDb> store, MasterKeys 
                 return rewrapped;
             }
 
+            using var kek = Envelope.Cipher(masters.Kek(masters.Current));
             foreach (var row in batch)
             {
                 var key = Unwrap(row);
-                row.Wrapped = Wrap(row.SubjectId, row.Version, masters.Current, KeyBytes(key));
+                row.Wrapped = Wrap(kek, row.SubjectId, row.Version, masters.Current, KeyBytes(key));
                 row.MasterVersion = masters.Current;
             }
 
@@ -232,6 +233,7 @@ public sealed class SubjectKeys(IDbContextFactory<KeyStoreDb> store, MasterKeys 
         try
         {
             using var kek = Envelope.Cipher(masters.Kek(masters.Current));
+            var now = clock.GetUtcNow().UtcDateTime;
             var made = new List<(SubjectKey, SubjectDataKey)>(subjects.Count);
             for (var i = 0; i < subjects.Count; i++)
             {
@@ -241,8 +243,8 @@ public sealed class SubjectKeys(IDbContextFactory<KeyStoreDb> store, MasterKeys 
                     SubjectId = subjects[i],
                     Version = 1,
                     MasterVersion = masters.Current,
-                    Wrapped = Envelope.Seal(kek, bytes, WrapBinding(subjects[i], 1, masters.Current)),
-                    CreatedAt = clock.GetUtcNow().UtcDateTime,
+                    Wrapped = Wrap(kek, subjects[i], 1, masters.Current, bytes),
+                    CreatedAt = now,
                 };
                 made.Add((row, new SubjectDataKey(subjects[i], 1, bytes)));
             }
@@ -257,8 +259,9 @@ public sealed class SubjectKeys(IDbContextFactory<KeyStoreDb> store, MasterKeys 
 
     private const int DataKeyBytes = 32;
 
-    private byte[] Wrap(Guid subject, int version, int masterVersion, byte[] key) =>
-        Envelope.Seal(masters.Kek(masterVersion), key, WrapBinding(subject, version, masterVersion));
+    /// <summary>A data key wrapped by <paramref name="kek"/>, the cipher of master key <paramref name="masterVersion"/> (set up once per batch).</summary>
+    private static byte[] Wrap(AesGcm kek, Guid subject, int version, int masterVersion, byte[] key) =>
+        Envelope.Seal(kek, key, WrapBinding(subject, version, masterVersion));
 
     private SubjectDataKey Unwrap(SubjectKey row) =>
         new(row.SubjectId, row.Version, Envelope.Open(masters.Kek(row.MasterVersion), row.Wrapped, WrapBinding(row.SubjectId, row.Version, row.MasterVersion)));
