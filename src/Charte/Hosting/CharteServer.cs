@@ -101,7 +101,7 @@ public static class CharteServer
         // A query or route value that does not parse reaches AnswerUnhandled in every environment (by default only in
         // Development; elsewhere it was a bare 400 that named nothing), which says which parameter and what it expects.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        var concurrency = settings.Concurrency ?? ApiConcurrency.From(settings.Store.Provider, builder.Configuration);
+        var concurrency = settings.Concurrency ?? ApiConcurrency.From(builder.Configuration);
         concurrency.AddTo(services);
         services.AddOpenApi(ApiDescription.AddTo);
         services.AddRouting();

@@ -45,7 +45,7 @@ internal static class ServeCommand
             LedgerOptions ledger;
             try
             {
-                concurrency = ApiConcurrency.From(location!.Provider, configuration);
+                concurrency = ApiConcurrency.From(configuration);
                 ledger = LedgerOptions.From(configuration, charter);
             }
             catch (InvalidOperationException e)

@@ -52,6 +52,9 @@ internal sealed class PreparedReads(StoreLocation store, string sql, Func<DbConn
 
         public DbConnection Connection => connection;
 
+        /// <summary>Runs the statement in the connection's transaction (null: none).</summary>
+        public void Enlist(DbTransaction? transaction) => command.Transaction = transaction;
+
         public async Task<DbDataReader> ExecuteAsync(CancellationToken cancellationToken, params object?[] values)
         {
             for (var i = 0; i < values.Length; i++)

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Threading.Channels;
 using Charte.Keys;
 using Charte.Storage;
 using Microsoft.Data.Sqlite;
@@ -42,19 +43,166 @@ internal sealed record PurposeView(Subject? Subject, PurposeStatus Status, Store
         FROM documents WHERE subject_id = @id AND purpose = @purpose AND archived_at IS NULL ORDER BY collected_at, id
         """;
 
-    private const int KeyColumn = 8, CountColumn = 11, RecordColumn = 12;
+    /// <summary>
+    /// PostgreSQL: the data reads of a batch in one statement, each request a row of the arrays it unnests (numbered, so
+    /// that each answer's rows come together, in the request's order).
+    /// </summary>
+    private const string BatchQuery = SubjectColumns + """
+        ,
+            (SELECT count(*) FROM documents d WHERE d.subject_id = s.id AND d.purpose = q.purpose AND d.archived_at IS NULL),
+            r.id, r.category, r.value, r.key_version, r.source, r.collected_at, r.updated_at, r.archived_at, q.n
+        FROM unnest(@ids::uuid[], @purposes::text[]) WITH ORDINALITY AS q(id, purpose, n)
+        JOIN subjects s ON s.id = q.id
+        LEFT JOIN purpose_states p ON p.subject_id = s.id AND p.purpose = q.purpose
+        LEFT JOIN {keys} k ON k.subject_id = s.id
+        LEFT JOIN records r ON r.subject_id = s.id AND r.purpose = q.purpose
+        ORDER BY q.n, r.category
+        """;
 
-    /// <summary>The statements, prepared once per connection: one per server.</summary>
+    private const int KeyColumn = 8, CountColumn = 11, RecordColumn = 12, RequestColumn = 20;
+
+    /// <summary>The statements, prepared once per connection, and the batches of data reads: one per server.</summary>
     internal sealed class Statements(StoreLocation store) : IAsyncDisposable
     {
         public PreparedReads Subject { get; } = new(store, WithKeys(store, SubjectQuery), AttachKeys(store), "@id", "@purpose");
-        public PreparedReads Data { get; } = new(store, WithKeys(store, DataQuery), AttachKeys(store), "@id", "@purpose");
+
+        public ReadBatches Batches { get; } = new(store);
 
         public async ValueTask DisposeAsync()
         {
+            await Batches.DisposeAsync();
             await Subject.DisposeAsync();
-            await Data.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// Data reads, in batches: under load many arrive at once, and each paid alone what a batch pays once. On SQLite that
+    /// is the start of a read transaction: its locks, and above all its look at the write-ahead log, which finds it changed
+    /// after every commit of the journal and then drops the connection's whole page cache, read again from the file;
+    /// a batch runs its reads in one transaction, so one snapshot, taken after every request in it arrived. On
+    /// PostgreSQL it is a round trip and the execution's start: a batch is one statement. A read that finds the workers
+    /// idle runs alone at once, so a quiet server answers as fast as without batches.
+    /// </summary>
+    internal sealed class ReadBatches : IAsyncDisposable
+    {
+        private const int MaxBatch = 64;
+
+        private readonly StoreLocation _store;
+        private readonly PreparedReads _reads;
+        private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>();
+        private readonly Task[] _workers;
+
+        public ReadBatches(StoreLocation store)
+        {
+            _store = store;
+            _reads = store.Provider == StoreProvider.PostgreSql
+                ? new PreparedReads(store, WithKeys(store, BatchQuery), null, "@ids", "@purposes")
+                : new PreparedReads(store, WithKeys(store, DataQuery), AttachKeys(store), "@id", "@purpose");
+            _workers = [.. Enumerable.Range(0, Environment.ProcessorCount).Select(_ => Task.Run(WorkAsync))];
+        }
+
+        public Task<PurposeView> LoadAsync(Guid id, string purpose, CancellationToken cancellationToken)
+        {
+            var pending = new Pending(id, purpose, new TaskCompletionSource<PurposeView>(TaskCreationOptions.RunContinuationsAsynchronously));
+            if (!_queue.Writer.TryWrite(pending))
+            {
+                throw new InvalidOperationException("the server is stopping");
+            }
+
+            return pending.Done.Task.WaitAsync(cancellationToken);
+        }
+
+        private async Task WorkAsync()
+        {
+            var batch = new List<Pending>(MaxBatch);
+            while (await _queue.Reader.WaitToReadAsync())
+            {
+                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var pending))
+                {
+                    batch.Add(pending);
+                }
+
+                try
+                {
+                    var views = _store.Provider == StoreProvider.PostgreSql ? await LoadPostgreSqlAsync(batch) : await LoadSqliteAsync(batch);
+                    for (var i = 0; i < batch.Count; i++)
+                    {
+                        batch[i].Done.TrySetResult(views[i]);
+                    }
+                }
+                catch (Exception e)
+                {
+                    // The batch's requests are answered with the failure rather than left waiting; the next batch opens
+                    // a new connection (the lease was not completed).
+                    foreach (var pending in batch)
+                    {
+                        pending.Done.TrySetException(e);
+                    }
+                }
+
+                batch.Clear();
+            }
+        }
+
+        private async Task<PurposeView[]> LoadSqliteAsync(List<Pending> batch)
+        {
+            await using var lease = await _reads.RentAsync(CancellationToken.None);
+            var views = new PurposeView[batch.Count];
+            await using (var transaction = ((SqliteConnection)lease.Connection).BeginTransaction(deferred: true))
+            {
+                lease.Enlist(transaction);
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    var view = new Builder(batch[i].Id, batch[i].Purpose, data: true);
+                    await using (var reader = await lease.ExecuteAsync(CancellationToken.None, view.Id, view.Purpose))
+                    {
+                        while (await reader.ReadAsync())
+                        {
+                            view.Add(reader);
+                        }
+                    }
+
+                    views[i] = view.Build(view.DocumentCount > 0 ? await DocumentsAsync(lease.Connection, transaction, view.Id, view.Purpose, CancellationToken.None) : []);
+                }
+
+                await transaction.CommitAsync();
+                lease.Enlist(null);
+            }
+
+            lease.Complete();
+            return views;
+        }
+
+        private async Task<PurposeView[]> LoadPostgreSqlAsync(List<Pending> batch)
+        {
+            await using var lease = await _reads.RentAsync(CancellationToken.None);
+            var views = batch.Select(p => new Builder(p.Id, p.Purpose, data: true)).ToArray();
+            await using (var reader = await lease.ExecuteAsync(CancellationToken.None, batch.Select(p => p.Id).ToArray(), batch.Select(p => p.Purpose).ToArray()))
+            {
+                while (await reader.ReadAsync())
+                {
+                    views[reader.GetInt64(RequestColumn) - 1].Add(reader);
+                }
+            }
+
+            var built = new PurposeView[views.Length];
+            for (var i = 0; i < views.Length; i++)
+            {
+                built[i] = views[i].Build(views[i].DocumentCount > 0 ? await DocumentsAsync(lease.Connection, null, views[i].Id, views[i].Purpose, CancellationToken.None) : []);
+            }
+
+            lease.Complete();
+            return built;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _queue.Writer.TryComplete();
+            await Task.WhenAll(_workers);
+            await _reads.DisposeAsync();
+        }
+
+        private sealed record Pending(Guid Id, string Purpose, TaskCompletionSource<PurposeView> Done);
     }
 
     private static string WithKeys(StoreLocation store, string sql) =>
@@ -72,48 +220,70 @@ internal sealed record PurposeView(Subject? Subject, PurposeStatus Status, Store
     /// <summary>The subject and its status for the purpose; with <paramref name="data"/>, also the purpose's records and documents.</summary>
     public static async Task<PurposeView> LoadAsync(Statements statements, Guid id, string purpose, bool data, CancellationToken cancellationToken)
     {
-        await using var lease = await (data ? statements.Data : statements.Subject).RentAsync(cancellationToken);
-        Subject? subject = null;
-        var status = PurposeStatus.None;
-        StoredKey? key = null;
-        var records = new List<DataRecord>();
-        long documentCount = 0;
+        if (data)
+        {
+            return await statements.Batches.LoadAsync(id, purpose, cancellationToken);
+        }
+
+        await using var lease = await statements.Subject.RentAsync(cancellationToken);
+        var view = new Builder(id, purpose, data: false);
         await using (var reader = await lease.ExecuteAsync(cancellationToken, id, purpose))
         {
             while (await reader.ReadAsync(cancellationToken))
             {
-                if (subject is null)
-                {
-                    subject = new Subject
-                    {
-                        Id = id,
-                        Pseudonym = reader.GetString(0),
-                        Category = reader.IsDBNull(1) ? null : reader.GetString(1),
-                        CreatedAt = Sql.Utc(reader.GetDateTime(2)),
-                        ShreddedAt = reader.NullableDateTime(3),
-                    };
-                    status = reader.IsDBNull(4)
-                        ? PurposeStatus.None
-                        : new PurposeStatus(reader.GetBoolean(4), reader.GetBoolean(5), !reader.IsDBNull(6) && reader.IsDBNull(7));
-                    key = reader.IsDBNull(KeyColumn) ? null : new StoredKey(reader.GetInt32(KeyColumn), reader.GetInt32(KeyColumn + 1), (byte[])reader.GetValue(KeyColumn + 2));
-                    if (!data)
-                    {
-                        continue;
-                    }
-
-                    documentCount = reader.GetInt64(CountColumn);
-                }
-
-                if (!reader.IsDBNull(RecordColumn))
-                {
-                    records.Add(Record(reader, id, purpose));
-                }
+                view.Add(reader);
             }
         }
 
-        var documents = documentCount > 0 ? await DocumentsAsync(lease.Connection, id, purpose, cancellationToken) : [];
         lease.Complete();
-        return new PurposeView(subject, status, key, records, documents);
+        return view.Build([]);
+    }
+
+    /// <summary>A view from its statement's rows: the first row names the subject, each row may carry one record.</summary>
+    private sealed class Builder(Guid id, string purpose, bool data)
+    {
+        private Subject? _subject;
+        private PurposeStatus _status = PurposeStatus.None;
+        private StoredKey? _key;
+        private readonly List<DataRecord> _records = [];
+
+        public Guid Id => id;
+
+        public string Purpose => purpose;
+
+        public long DocumentCount { get; private set; }
+
+        public void Add(DbDataReader reader)
+        {
+            if (_subject is null)
+            {
+                _subject = new Subject
+                {
+                    Id = id,
+                    Pseudonym = reader.GetString(0),
+                    Category = reader.IsDBNull(1) ? null : reader.GetString(1),
+                    CreatedAt = Sql.Utc(reader.GetDateTime(2)),
+                    ShreddedAt = reader.NullableDateTime(3),
+                };
+                _status = reader.IsDBNull(4)
+                    ? PurposeStatus.None
+                    : new PurposeStatus(reader.GetBoolean(4), reader.GetBoolean(5), !reader.IsDBNull(6) && reader.IsDBNull(7));
+                _key = reader.IsDBNull(KeyColumn) ? null : new StoredKey(reader.GetInt32(KeyColumn), reader.GetInt32(KeyColumn + 1), (byte[])reader.GetValue(KeyColumn + 2));
+                if (!data)
+                {
+                    return;
+                }
+
+                DocumentCount = reader.GetInt64(CountColumn);
+            }
+
+            if (data && !reader.IsDBNull(RecordColumn))
+            {
+                _records.Add(Record(reader, id, purpose));
+            }
+        }
+
+        public PurposeView Build(List<DocumentRow> documents) => new(_subject, _status, _key, _records, documents);
     }
 
     private static DataRecord Record(DbDataReader reader, Guid subject, string purpose) => new()
@@ -130,9 +300,9 @@ internal sealed record PurposeView(Subject? Subject, PurposeStatus Status, Store
         ArchivedAt = reader.NullableDateTime(RecordColumn + 7),
     };
 
-    private static async Task<List<DocumentRow>> DocumentsAsync(DbConnection connection, Guid id, string purpose, CancellationToken cancellationToken)
+    private static async Task<List<DocumentRow>> DocumentsAsync(DbConnection connection, DbTransaction? transaction, Guid id, string purpose, CancellationToken cancellationToken)
     {
-        await using var command = Sql.Command(connection, DocumentQuery);
+        await using var command = Sql.Command(connection, DocumentQuery, transaction);
         command.Add("@id", id);
         command.Add("@purpose", purpose);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -1,5 +1,4 @@
 using System.Net;
-using Charte.Storage;
 using Charte.Vault;
 using Microsoft.Extensions.Configuration;
 
@@ -58,16 +57,15 @@ public sealed class ApiConcurrencyTests
     }
 
     [Theory]
-    [InlineData(StoreProvider.PostgreSql, null, null, true)]
-    [InlineData(StoreProvider.Sqlite, null, null, false)]
-    [InlineData(StoreProvider.Sqlite, "16", "50", true)]
-    [InlineData(StoreProvider.PostgreSql, "0", null, false)]
-    public void TheLimit_IsFourPerCoreOnPostgreSql_NoneOnSqlite_UnlessConfigured(StoreProvider provider, string? max, string? queue, bool limited)
+    [InlineData(null, null, false)]
+    [InlineData("16", "50", true)]
+    [InlineData("0", null, false)]
+    public void ThereIsNoLimit_UnlessConfigured(string? max, string? queue, bool limited)
     {
         var settings = new Dictionary<string, string?> { ["Charte:Api:MaxConcurrentRequests"] = max, ["Charte:Api:QueueLimit"] = queue };
-        var concurrency = ApiConcurrency.From(provider, new ConfigurationBuilder().AddInMemoryCollection(settings.Where(s => s.Value is not null)).Build());
+        var concurrency = ApiConcurrency.From(new ConfigurationBuilder().AddInMemoryCollection(settings.Where(s => s.Value is not null)).Build());
         Assert.Equal(limited, concurrency.Limited);
-        Assert.Equal(max is not null ? int.Parse(max, System.Globalization.CultureInfo.InvariantCulture) : provider == StoreProvider.PostgreSql ? 4 * Environment.ProcessorCount : 0, concurrency.MaxConcurrentRequests);
+        Assert.Equal(max is not null ? int.Parse(max, System.Globalization.CultureInfo.InvariantCulture) : 0, concurrency.MaxConcurrentRequests);
         Assert.Equal(queue is not null ? int.Parse(queue, System.Globalization.CultureInfo.InvariantCulture) : ApiConcurrency.DefaultQueueLimit, concurrency.QueueLimit);
     }
 
@@ -78,7 +76,7 @@ public sealed class ApiConcurrencyTests
     public void AValueThatIsNotAWholeNumber_IsRefusedWithTheKeyNamed(string value)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Charte:Api:MaxConcurrentRequests"] = value }).Build();
-        var error = Assert.Throws<InvalidOperationException>(() => ApiConcurrency.From(StoreProvider.Sqlite, configuration));
+        var error = Assert.Throws<InvalidOperationException>(() => ApiConcurrency.From(configuration));
         Assert.Contains("Charte:Api:MaxConcurrentRequests", error.Message, StringComparison.Ordinal);
     }
 

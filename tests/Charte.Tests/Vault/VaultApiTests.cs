@@ -39,6 +39,89 @@ public abstract class VaultApiTests(StoreKind kind)
     }
 
     [Fact]
+    public async Task ManyReadsAtOnce_OfManySubjectsUnderTwoPurposes_EachGetItsOwnSubjectsData()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers, Newsletter);
+        var people = new List<(Guid Id, string Email)>();
+        for (var i = 0; i < 12; i++)
+        {
+            var email = $"person{i}@demo.invalid";
+            var id = await CreateSubjectAsync(app, identifier: email);
+            await WriteAsync(app, id, Customers, ("contact.email", email), ("financial.iban", $"FR76 0000 {i:D4}"));
+            await WriteAsync(app, id, Newsletter, ("contact.email", email));
+            if (i % 3 == 0)
+            {
+                await UploadAsync(app, id, Customers, "commercial.contracts", $"contrat-{i}.pdf", Encoding.UTF8.GetBytes($"contrat {i}"));
+            }
+
+            people.Add((id, email));
+        }
+
+        var erased = people[^1];
+        Assert.Equal(HttpStatusCode.OK, (await app.DeleteAsync($"/api/v1/subjects/{erased.Id}")).StatusCode);
+        var unknown = Guid.CreateVersion7();
+
+        // Reads of every kind in one burst, so that the server batches them together: each answer must be its own.
+        var reads = Enumerable.Range(0, 240).Select(n => (Person: n % 14 == 13 ? (unknown, "") : people[n % 12], Purpose: n % 2 == 0 ? Customers : Newsletter)).ToList();
+        var answers = await Task.WhenAll(reads.Select(r => app.GetAsync($"/api/v1/subjects/{r.Person.Item1}/data?purpose={r.Purpose}")));
+
+        for (var n = 0; n < reads.Count; n++)
+        {
+            var ((id, email), purpose) = reads[n];
+            if (id == unknown)
+            {
+                await AssertProblemAsync(answers[n], HttpStatusCode.NotFound, "subject-not-found");
+                continue;
+            }
+
+            if (id == erased.Id)
+            {
+                await AssertProblemAsync(answers[n], HttpStatusCode.Gone, "subject-shredded");
+                continue;
+            }
+
+            Assert.Equal(HttpStatusCode.OK, answers[n].StatusCode);
+            var data = await answers[n].Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal(id, data.GetProperty("subject").GetGuid());
+            Assert.Equal(purpose, data.GetProperty("purpose").GetString());
+            Assert.Equal(email, Value(data, "contact.email"));
+            var index = people.FindIndex(p => p.Id == id);
+            Assert.Equal(purpose == Customers ? $"FR76 0000 {index:D4}" : null, Value(data, "financial.iban"));
+            Assert.Equal(purpose == Customers && index % 3 == 0 ? [$"contrat-{index}.pdf"] : [],
+                data.GetProperty("documents").EnumerateArray().Select(d => d.GetProperty("name").GetString()).ToArray());
+        }
+    }
+
+    [Fact]
+    public async Task AReadUnderLoad_SeesEveryWriteAcknowledgedBeforeItWasSent()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+        var subject = await CreateSubjectAsync(app);
+        var other = await CreateSubjectAsync(app, identifier: "other@demo.invalid");
+        await WriteAsync(app, other, Customers, ("contact.email", "other@demo.invalid"));
+        using var stop = new CancellationTokenSource();
+        var load = Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                Assert.Equal(HttpStatusCode.OK, (await app.GetAsync($"/api/v1/subjects/{other}/data?purpose={Customers}", CancellationToken.None)).StatusCode);
+            }
+        }));
+
+        for (var i = 0; i < 25; i++)
+        {
+            var email = $"jeanne.{i}@demo.invalid";
+            await WriteAsync(app, subject, Customers, ("contact.email", email));
+            Assert.Equal(email, Value(await ReadAsync(app, subject, Customers), "contact.email"));
+        }
+
+        await stop.CancelAsync();
+        await load;
+    }
+
+    [Fact]
     public async Task ApiKey_WithoutThePurpose_IsRefusedToWriteAndToRead()
     {
         await using var host = await TestHost.StartAsync(Kind);
