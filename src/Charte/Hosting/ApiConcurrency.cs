@@ -10,8 +10,9 @@ namespace Charte.Hosting;
 /// <para>
 /// By default there is no limit, on either store (measured, docs/VAULT.md): reads are batched
 /// (<c>PurposeView.ReadBatches</c>), and the more arrive together, the fewer statements they take. On PostgreSQL with
-/// 64 wrk connections on 2 cores, admitting eight at a time kept batches of about four: 2,700 req/s, p99 43 ms, against
-/// 9,300 req/s, p99 24 ms, without a limit. The limit remains for an operator who wants to bound the work in flight.
+/// 64 wrk connections on 2 cores, admitting eight at a time kept batches of about four: 2,700 req/s, against 6,300 to
+/// 9,300 req/s without a limit (three runs; p99 43 ms against 24 to 62 ms). The limit remains for an operator who wants
+/// to bound the work in flight.
 /// </para>
 /// </summary>
 public sealed record ApiConcurrency(int MaxConcurrentRequests, int QueueLimit)
