@@ -154,7 +154,7 @@ internal sealed record PurposeView(Subject? Subject, PurposeStatus Status, Store
                 for (var i = 0; i < batch.Count; i++)
                 {
                     var view = new Builder(batch[i].Id, batch[i].Purpose, data: true);
-                    await using (var reader = await lease.ExecuteAsync(CancellationToken.None, view.Id, view.Purpose))
+                    await using (var reader = await lease.ExecuteAsync(CancellationToken.None, batch[i].Id, batch[i].Purpose))
                     {
                         while (await reader.ReadAsync())
                         {
@@ -162,7 +162,7 @@ internal sealed record PurposeView(Subject? Subject, PurposeStatus Status, Store
                         }
                     }
 
-                    views[i] = view.Build(view.DocumentCount > 0 ? await DocumentsAsync(lease.Connection, transaction, view.Id, view.Purpose, CancellationToken.None) : []);
+                    views[i] = await view.BuildAsync(lease.Connection, transaction);
                 }
 
                 await transaction.CommitAsync();
@@ -188,7 +188,7 @@ internal sealed record PurposeView(Subject? Subject, PurposeStatus Status, Store
             var built = new PurposeView[views.Length];
             for (var i = 0; i < views.Length; i++)
             {
-                built[i] = views[i].Build(views[i].DocumentCount > 0 ? await DocumentsAsync(lease.Connection, null, views[i].Id, views[i].Purpose, CancellationToken.None) : []);
+                built[i] = await views[i].BuildAsync(lease.Connection, null);
             }
 
             lease.Complete();
@@ -247,11 +247,7 @@ internal sealed record PurposeView(Subject? Subject, PurposeStatus Status, Store
         private StoredKey? _key;
         private readonly List<DataRecord> _records = [];
 
-        public Guid Id => id;
-
-        public string Purpose => purpose;
-
-        public long DocumentCount { get; private set; }
+        private long _documentCount;
 
         public void Add(DbDataReader reader)
         {
@@ -274,7 +270,7 @@ internal sealed record PurposeView(Subject? Subject, PurposeStatus Status, Store
                     return;
                 }
 
-                DocumentCount = reader.GetInt64(CountColumn);
+                _documentCount = reader.GetInt64(CountColumn);
             }
 
             if (data && !reader.IsDBNull(RecordColumn))
@@ -284,6 +280,10 @@ internal sealed record PurposeView(Subject? Subject, PurposeStatus Status, Store
         }
 
         public PurposeView Build(List<DocumentRow> documents) => new(_subject, _status, _key, _records, documents);
+
+        /// <summary>The view with its documents, listed by a second statement only when the first counted some.</summary>
+        public async Task<PurposeView> BuildAsync(DbConnection connection, DbTransaction? transaction) =>
+            Build(_documentCount > 0 ? await DocumentsAsync(connection, transaction, id, purpose, CancellationToken.None) : []);
     }
 
     private static DataRecord Record(DbDataReader reader, Guid subject, string purpose) => new()
