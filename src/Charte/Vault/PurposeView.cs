@@ -76,12 +76,12 @@ internal sealed record PurposeView(Subject? Subject, PurposeStatus Status, Store
     }
 
     /// <summary>
-    /// Data reads, in batches: under load many arrive at once, and each paid alone what a batch pays once. On SQLite that
-    /// is the start of a read transaction: its locks, and above all its look at the write-ahead log, which finds it changed
-    /// after every commit of the journal and then drops the connection's whole page cache, read again from the file;
-    /// a batch runs its reads in one transaction, so one snapshot, taken after every request in it arrived. On
-    /// PostgreSQL it is a round trip and the execution's start: a batch is one statement. A read that finds the workers
-    /// idle runs alone at once, so a quiet server answers as fast as without batches.
+    /// Data reads, in batches: under load many arrive at once, and each paid alone what a batch pays once. On PostgreSQL
+    /// that is a round trip and the execution's start: a batch is one statement (measured: 64 connections, 2,963 to
+    /// 6,912 req/s). On SQLite it is the start of a read transaction (its locks): a batch runs its reads in one, one
+    /// snapshot taken after every request in it arrived; there the gain is within the noise, since batches stay small and
+    /// each journal commit still drops the connection's page cache. A read that finds the workers idle runs alone at
+    /// once, so a quiet server answers as fast as without batches.
     /// </summary>
     internal sealed class ReadBatches : IAsyncDisposable
     {
