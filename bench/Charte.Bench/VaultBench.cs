@@ -168,7 +168,7 @@ internal static partial class VaultBench
     private sealed record WrkResult(double RequestsPerSecond, double P50, double P99, int Non2xx);
 
     private static string Row(string name, WrkResult charte, WrkResult bare, string rounds) =>
-        $"| {name} | {charte.RequestsPerSecond:N0} req/s, p50 {charte.P50:F2} ms, p99 {charte.P99:F2} ms{(charte.Non2xx > 0 ? $", {charte.Non2xx} errors" : "")} | bare endpoint: {bare.RequestsPerSecond:N0} req/s, p50 {bare.P50:F2} ms, p99 {bare.P99:F2} ms | throughput {charte.RequestsPerSecond / bare.RequestsPerSecond:P0}; p50 ×{charte.P50 / bare.P50:F1}, p99 ×{charte.P99 / bare.P99:F1}  ({rounds}) | ≥ 50 % at 64; p50, p99 ≤ ×2 at 8 |";
+        $"| {name} | {charte.RequestsPerSecond:N0} req/s, p50 {charte.P50:F2} ms, p99 {charte.P99:F2} ms{(charte.Non2xx > 0 ? $", {charte.Non2xx} errors" : "")} | bare endpoint: {bare.RequestsPerSecond:N0} req/s, p50 {bare.P50:F2} ms, p99 {bare.P99:F2} ms | throughput {charte.RequestsPerSecond / bare.RequestsPerSecond:P0}; p50 ×{charte.P50 / bare.P50:F1}, p99 ×{charte.P99 / bare.P99:F1} ({rounds}) | ≥ 50 % at 64; p50, p99 ≤ ×2 at 8 |";
 
     private static WebApplication Bare(string url)
     {
