@@ -14,7 +14,7 @@ public sealed class SqliteDurability : DbConnectionInterceptor
 {
     public static SqliteDurability Instance { get; } = new();
 
-    private const string Pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;";
+    private const string Pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000; PRAGMA cache_size=-32768;";
 
     // Pooled connections reopen the same native handle: the pragmas run once per handle, not once per request.
     private readonly ConditionalWeakTable<object, object> _prepared = [];
