@@ -576,13 +576,7 @@ internal static class LedgerScan
             : LedgerLeafInput.Unreadable(at, ref buffer);
     }
 
-    private static void Check(sqlite3 db, int code)
-    {
-        if (code != raw.SQLITE_OK)
-        {
-            throw new SqliteException($"SQLite Error {code}: '{raw.sqlite3_errmsg(db).utf8_to_string()}'.", code);
-        }
-    }
+    private static void Check(sqlite3 db, int code) => NativeStatement.Check(db, code);
 
     /// <summary>The per-leaf checks of a part, whichever store the rows come from.</summary>
     private sealed class Leaf(Part part, IReadOnlySet<long> checkpointSizes) : IDisposable
