@@ -33,7 +33,7 @@ public static class ArchiveApi
             .WithSummary("Read a subject's archived records for a purpose: archivist role, with a reason; journaled")
             .Answers(ProblemTypes.JsonBody, ProblemTypes.OfASubject, ProblemTypes.Refusals, [ProblemTypes.PurposeRequired, ProblemTypes.ReasonRequired, ProblemTypes.ArchivistOnly, ProblemTypes.IntegrityFailure]);
 
-    internal static async Task<Results<Ok<SubjectData>, ProblemHttpResult>> ReadAsync(
+    internal static async Task<Results<SubjectDataResult, ProblemHttpResult>> ReadAsync(
         Guid id, HttpRequest request, Caller caller, CharteDb db, SubjectKeys keys, JournalWriter journal, Charter charter, TimeProvider clock, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync(request, VaultJson.Default.ReadArchive, cancellationToken);
@@ -66,7 +66,7 @@ public static class ArchiveApi
         }
 
         var rows = await db.Records.AsNoTracking().Where(r => r.SubjectId == id && r.Purpose == body.Purpose && r.ArchivedAt != null).OrderBy(r => r.Category).ToListAsync(cancellationToken);
-        List<RecordOutput> records;
+        List<OpenedRecord> records;
         try
         {
             records = RecordsApi.Open(key!, rows);
@@ -81,6 +81,6 @@ public static class ArchiveApi
         var reasonText = Convert.ToBase64String(key!.SealRecord(sealedReason, Encoding.UTF8.GetBytes(reason)));
         var entry = await journal.AppendAsync(VaultApi.Entry(clock, caller, "archive.read", subject!.Pseudonym, body.Purpose, "ok",
             $"{records.Count} archived records; reason sealed under the subject's key: {sealedReason:N}:{reasonText}"), cancellationToken);
-        return TypedResults.Ok(new SubjectData(id, body.Purpose, records, [], entry));
+        return new SubjectDataResult(id, body.Purpose, records, [], entry);
     }
 }

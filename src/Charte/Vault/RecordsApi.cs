@@ -94,7 +94,7 @@ public static class RecordsApi
         return TypedResults.Ok(new RecordsWritten(written.Count, written, entry.Id));
     }
 
-    internal static async Task<Results<Ok<SubjectData>, ProblemHttpResult>> ReadAsync(
+    internal static async Task<Results<SubjectDataResult, ProblemHttpResult>> ReadAsync(
         Guid id, string? purpose, string? category, Caller caller, PurposeView.Statements statements, SubjectKeys keys, JournalWriter journal, Charter charter, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(purpose))
@@ -127,7 +127,7 @@ public static class RecordsApi
             return Problems.SubjectShredded();
         }
 
-        List<RecordOutput> records;
+        List<OpenedRecord> records;
         var names = new List<DocumentOutput>(documents.Count);
         try
         {
@@ -145,22 +145,43 @@ public static class RecordsApi
 
         var entry = await journal.AppendAsync(VaultApi.Entry(clock, caller, "record.read", subject!.Pseudonym, purpose, "ok",
             $"{records.Count} records, {names.Count} documents" + (category is null ? "" : $"; category {category}")), cancellationToken);
-        return TypedResults.Ok(new SubjectData(id, purpose, records, names, entry));
+        return new SubjectDataResult(id, purpose, records, names, entry);
     }
 
     internal static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
 
-    /// <summary>Decrypts records for an answer; throws <see cref="CryptographicException"/> when one fails its integrity check.</summary>
-    internal static List<RecordOutput> Open(SubjectDataKey key, IReadOnlyList<DataRecord> rows)
+    /// <summary>
+    /// Decrypts records for an answer; throws <see cref="CryptographicException"/> when one fails its integrity check, or
+    /// when what it decrypts to is not one JSON value (which only a writer other than Charte could have stored).
+    /// </summary>
+    internal static List<OpenedRecord> Open(SubjectDataKey key, IReadOnlyList<DataRecord> rows)
     {
-        var records = new List<RecordOutput>(rows.Count);
+        var records = new List<OpenedRecord>(rows.Count);
         foreach (var row in rows)
         {
-            using var value = JsonDocument.Parse(key.OpenRecord(row.Id, row.KeyVersion, row.Value));
-            records.Add(new RecordOutput(row.Id, row.Category, value.RootElement.Clone(), row.Source, Utc(row.CollectedAt), Utc(row.UpdatedAt)));
+            var value = key.OpenRecord(row.Id, row.KeyVersion, row.Value);
+            if (!IsOneJsonValue(value))
+            {
+                throw new CryptographicException("a record's value is not JSON");
+            }
+
+            records.Add(new OpenedRecord(row, value));
         }
 
         return records;
+    }
+
+    private static bool IsOneJsonValue(ReadOnlySpan<byte> value)
+    {
+        var reader = new Utf8JsonReader(value);
+        try
+        {
+            return reader.Read() && reader.TrySkip() && !reader.Read();
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     internal static ProblemHttpResult? Validate(WriteRecords body, TimeProvider clock)

@@ -340,6 +340,30 @@ public abstract class VaultApiTests(StoreKind kind)
         Assert.Contains(await JournalAsync(host), j => j.Action == "document.read" && j.Outcome == "failed:integrity");
     }
 
+    [Theory]
+    [InlineData("altered ciphertext")]
+    [InlineData("sealed value that is not JSON")]
+    public async Task Record_ThatFailsItsIntegrityCheck_IsNeverServed(string damage)
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+        var subject = await CreateSubjectAsync(app);
+        await WriteAsync(app, subject, Customers, ("contact.email", Email));
+        var key = await new SubjectKeys(KeyStoreDb.Factory(host.Store), host.Keys, host.Clock, TimeSpan.Zero).FindAsync(subject, CancellationToken.None);
+        await using (var db = await CharteDb.Factory(host.Store).CreateDbContextAsync())
+        {
+            var row = await db.Records.SingleAsync(r => r.SubjectId == subject);
+            row.Value = damage == "altered ciphertext" ? [.. row.Value[..^1], (byte)(row.Value[^1] ^ 0x01)] : key!.SealRecord(row.Id, "{\"email\": "u8.ToArray());
+            await db.SaveChangesAsync();
+        }
+
+        var response = await app.GetAsync($"/api/v1/subjects/{subject}/data?purpose={Customers}");
+
+        await AssertProblemAsync(response, HttpStatusCode.Conflict, "integrity-failure");
+        Assert.DoesNotContain("email", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains(await JournalAsync(host), j => j.Action == "record.read" && j.Outcome == "failed:integrity");
+    }
+
     [Fact]
     public async Task PersonalData_IsAnsweredNotToBeCached_AndNotToBeSniffed_ProblemsToo()
     {
