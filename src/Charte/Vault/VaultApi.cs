@@ -219,6 +219,7 @@ public sealed record RecordOutput(Guid Id, string Category, JsonElement Value, s
 
 public sealed record DocumentOutput(Guid Id, string Category, string Name, string MediaType, long Size, DateTimeOffset CollectedAt);
 
+/// <summary>A read's answer, as the OpenAPI description shows it; <see cref="SubjectDataResult"/> writes it.</summary>
 public sealed record SubjectData(Guid Subject, string Purpose, IReadOnlyList<RecordOutput> Records, IReadOnlyList<DocumentOutput> Documents, long Journal);
 
 public sealed record DocumentStored(Guid Id, string Category, long Size, string Sha256, string StoredSha256, long Journal);
