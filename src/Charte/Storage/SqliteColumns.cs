@@ -72,10 +72,10 @@ internal static unsafe partial class SqliteColumns
             && year >= 1 && month is >= 1 and <= 12 && day >= 1 && day <= System.DateTime.DaysInMonth(year, month) && hour < 24 && minute < 60 && second < 60)
         {
             var fraction = 0;
-            var length = text.Length - 20;
-            if (text.Length == 19 || (text[19] == '.' && length is >= 1 and <= 7 && Digits(text, 20, length, out fraction)))
+            var digits = text.Length == 19 ? 0 : text.Length - 20;
+            if (digits == 0 ? text.Length == 19 : text[19] == '.' && digits is >= 1 and <= 7 && Digits(text, 20, digits, out fraction))
             {
-                for (var i = length; i < 7; i++)
+                for (var i = digits; i < 7; i++)
                 {
                     fraction *= 10;
                 }
