@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Globalization;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -6,9 +7,9 @@ namespace Charte.Storage;
 
 /// <summary>
 /// A SQLite statement compiled once on a kept connection and stepped through the native library, its columns read
-/// with <see cref="SqliteColumns"/>: for the purpose-bound read, where Microsoft.Data.Sqlite's reader (an object per
-/// execution, a SafeHandle count and a conversion per column) cost more than the statement. It runs in whatever
-/// transaction the connection has open. One caller at a time, as the connection.
+/// with <see cref="SqliteColumns"/>: for the purpose-bound read and the journal's insert, where Microsoft.Data.Sqlite's
+/// command and reader (an object per execution, a SafeHandle count and a conversion per parameter and column) cost more
+/// than the statement. It runs in whatever transaction the connection has open. One caller at a time, as the connection.
 /// </summary>
 internal sealed class NativeStatement : IDisposable
 {
@@ -43,7 +44,20 @@ internal sealed class NativeStatement : IDisposable
         Check(raw.sqlite3_bind_text(_statement, parameter, text));
     }
 
-    public void Bind(int parameter, string value) => Check(raw.sqlite3_bind_text(_statement, parameter, value));
+    /// <summary>Binds text, or NULL.</summary>
+    public void Bind(int parameter, string? value) =>
+        Check(value is null ? raw.sqlite3_bind_null(_statement, parameter) : raw.sqlite3_bind_text(_statement, parameter, value));
+
+    /// <summary>Binds a time as Microsoft.Data.Sqlite binds it (and so as EF Core stores it): TEXT, <c>yyyy-MM-dd HH:mm:ss.FFFFFFF</c>.</summary>
+    public void Bind(int parameter, DateTime value)
+    {
+        Span<byte> text = stackalloc byte[27];
+        value.TryFormat(text, out var written, @"yyyy\-MM\-dd HH\:mm\:ss.FFFFFFF", CultureInfo.InvariantCulture);
+        Check(raw.sqlite3_bind_text(_statement, parameter, text[..written]));
+    }
+
+    /// <summary>The current row's column as an integer.</summary>
+    public long Int64(int column) => SqliteColumns.Int64(Row, column);
 
     /// <summary>Steps to the next row; false past the last.</summary>
     /// <exception cref="SqliteException">The statement failed.</exception>

@@ -95,4 +95,48 @@ public class NativeStatementTests
         using var statement = new NativeStatement(connection, "SELECT @a");
         Assert.Throws<ArgumentException>(() => statement.Parameter("@b"));
     }
+
+    [Fact]
+    public void Values_bound_natively_are_stored_exactly_as_Microsoft_Data_Sqlite_stores_them()
+    {
+        using var connection = new SqliteConnection("Data Source=:memory:");
+        connection.Open();
+        using (var create = Sql.Command(connection, "CREATE TABLE t (way TEXT, at TEXT, text TEXT)"))
+        {
+            create.ExecuteNonQuery();
+        }
+
+        var random = new Random(20261124);
+        var times = new List<DateTime>
+        {
+            new(2026, 11, 24, 4, 40, 51, DateTimeKind.Utc),
+            new(2026, 11, 24, 4, 40, 51, 500, DateTimeKind.Utc),
+            DateTime.MinValue,
+            DateTime.MaxValue,
+        };
+        times.AddRange(Enumerable.Range(0, 1000).Select(_ => new DateTime(random.NextInt64(DateTime.MinValue.Ticks, DateTime.MaxValue.Ticks), DateTimeKind.Utc)));
+        using var insert = new NativeStatement(connection, "INSERT INTO t VALUES ('native', @at, @text) RETURNING rowid");
+        using var command = Sql.Command(connection, "INSERT INTO t VALUES ('ado', @at, @text)");
+        var (at, text) = (command.Add("@at", null), command.Add("@text", null));
+        foreach (var (time, i) in times.Select((time, i) => (time, i)))
+        {
+            var value = i % 3 == 0 ? null : $"entrée {i} <&>";
+            insert.Bind(1, time);
+            insert.Bind(2, value);
+            Assert.True(insert.Step());
+            Assert.Equal(2 * i + 1, insert.Int64(0));
+            insert.Reset();
+            at.Set(command, time);
+            text.Set(command, value);
+            command.ExecuteNonQuery();
+        }
+
+        using var differ = Sql.Command(connection, """
+            SELECT count(*) FROM t a JOIN t b ON b.rowid = a.rowid + 1
+            WHERE a.way = 'native' AND b.way = 'ado' AND (a.at IS NOT b.at OR a.text IS NOT b.text OR typeof(a.at) IS NOT typeof(b.at))
+            """);
+        Assert.Equal(0L, differ.ExecuteScalar());
+        using var count = Sql.Command(connection, "SELECT count(*) FROM t WHERE text IS NULL AND way = 'native'");
+        Assert.Equal((long)((times.Count + 2) / 3), count.ExecuteScalar());
+    }
 }
