@@ -212,6 +212,12 @@ public static class CharteServer
     private static async Task AnswerStatus(StatusCodeContext context)
     {
         var http = context.HttpContext;
+        if (http.Response.StatusCode == 404 && MalformedId(http.Request.Path) is { } malformed)
+        {
+            await Problems.Of(malformed.Type, malformed.Detail).ExecuteAsync(http);
+            return;
+        }
+
         const string Detail = "see /openapi/v1.json for the routes of the API";
         var type = http.Response.StatusCode switch
         {
@@ -223,5 +229,33 @@ public static class CharteServer
         await (type is null
             ? TypedResults.Problem(Detail, statusCode: http.Response.StatusCode, title: "HTTP " + http.Response.StatusCode, type: Problems.Prefix + "http-" + http.Response.StatusCode)
             : Problems.Of(type, Detail)).ExecuteAsync(http);
+    }
+
+    /// <summary>
+    /// A path of the API that no route takes because an id in it has the wrong form (a subject or document id that is
+    /// not a UUID, a journal entry that is not a whole number): what is wrong, rather than "no such route". The id is
+    /// not repeated in the answer: a client that puts an e-mail address where the id goes must not see it echoed.
+    /// </summary>
+    internal static (ProblemType Type, string Detail)? MalformedId(PathString path)
+    {
+        if (!path.StartsWithSegments("/api/v1", StringComparison.Ordinal, out var rest) || rest.Value is not { Length: > 1 } tail)
+        {
+            return null;
+        }
+
+        var segments = tail[1..].Split('/');
+        if (segments is ["subjects", var subject, ..] && subject != "search" && !Guid.TryParse(subject, out _))
+        {
+            return (ProblemTypes.SubjectNotFound, "the subject id in the path is not a UUID: use the id that POST /api/v1/subjects returned (identifiers such as an e-mail address never go in a URL: POST /api/v1/subjects/search finds a subject by one)");
+        }
+
+        if (segments is ["subjects", _, "documents", var document, ..] && !Guid.TryParse(document, out _))
+        {
+            return (ProblemTypes.DocumentNotFound, "the document id in the path is not a UUID: use the id that storing the document returned");
+        }
+
+        return segments is ["ledger", "entries", var entry, ..] && !long.TryParse(entry, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _)
+            ? (ProblemTypes.EntryNotFound, "the entry id in the path is not a whole number: use the 'journal' number that a write or a read returned")
+            : null;
     }
 }

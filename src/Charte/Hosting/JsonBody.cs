@@ -156,13 +156,19 @@ public static partial class JsonBody
             return Surrogate;
         }
 
-        if (message.Contains("Duplicate", StringComparison.Ordinal) && message.Contains("property", StringComparison.Ordinal))
+        // "Duplicate property 'x' encountered" for an object's field, "Duplicate properties not allowed" for a map's key.
+        if (message.Contains("Duplicate", StringComparison.Ordinal) && message.Contains("propert", StringComparison.Ordinal))
         {
             return "a field appears twice in one object";
         }
 
         if (message.Contains("could not be converted", StringComparison.Ordinal))
         {
+            if (e.Path is null or "$")
+            {
+                return "the body is not " + Expected(body.Type) + " (JSON)";
+            }
+
             return FieldType(body, e.Path) is { } field ? "the value is not " + Expected(field) : "a field has the wrong type";
         }
 

@@ -17,8 +17,13 @@ public sealed class ProblemRecorder : IStartupFilter
 {
     private const int Captured = 16 * 1024;
 
-    /// <summary>What routing answers when no route takes the request (its endpoint, if any, is routing's own, not a route's): another method, a body of a media type no route reads.</summary>
-    private static readonly ProblemType[] Unrouted = [ProblemTypes.MethodNotAllowed, ProblemTypes.UnsupportedMediaType];
+    /// <summary>
+    /// What routing answers when no route takes the request (its endpoint, if any, is routing's own, not a route's):
+    /// another method, a body of a media type no route reads, and an id of the wrong form in a path aimed at a route,
+    /// which gets the not-found type that route declares (CharteServer.MalformedId).
+    /// </summary>
+    private static readonly ProblemType[] Unrouted =
+        [ProblemTypes.MethodNotAllowed, ProblemTypes.UnsupportedMediaType, ProblemTypes.SubjectNotFound, ProblemTypes.DocumentNotFound, ProblemTypes.EntryNotFound];
 
     public ConcurrentQueue<string> Violations { get; } = new();
 

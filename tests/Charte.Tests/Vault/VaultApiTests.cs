@@ -735,6 +735,7 @@ public abstract class VaultApiTests(StoreKind kind)
         "a string holds half of a UTF-16 surrogate pair (an escaped \\uD800–\\uDFFF alone), which is not text at line 1, column 21 (field $.purpose)")]
     [InlineData("{\"purpose\": \"customer_management\", \"purpose\": \"newsletter_customers\", \"records\": []}",
         "a field appears twice in one object at line 1, column 46 (field $.purpose)")]
+    [InlineData("[{\"purpose\": \"customer_management\"}]", "the body is not an object (JSON) at line 1, column 2")]
     [InlineData("{\"purpose\": 12, \"records\": []}",
         "the value is not a string at line 1, column 15 (field $.purpose)")]
     [InlineData("{\"purpose\": \"customer_management\", \"records\": {}}",
@@ -752,6 +753,21 @@ public abstract class VaultApiTests(StoreKind kind)
         var response = await app.PutAsync($"/api/v1/subjects/{subject}/records", new StringContent(body, Encoding.UTF8, "application/json"));
 
         Assert.Equal(detail, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task AnIdentifierGivenTwice_IsNamed_NotCalledMalformed()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+
+        var response = await app.PostAsync("/api/v1/subjects", new StringContent("{\"identifiers\": {\"email\": \"a@demo.invalid\", \"email\": \"b@demo.invalid\"}}", Encoding.UTF8, "application/json"));
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "malformed-json");
+        var detail = await DetailAsync(response);
+        Assert.StartsWith("a field appears twice in one object at line 1", detail, StringComparison.Ordinal);
+        Assert.EndsWith("(field $.identifiers.email)", detail, StringComparison.Ordinal);
+        Assert.Equal(0, (await CountsAsync(host)).Subjects);
     }
 
     [Theory]
@@ -839,16 +855,28 @@ public abstract class VaultApiTests(StoreKind kind)
     }
 
     [Fact]
-    public async Task UnknownSubject_Is404_AndAMalformedIdIsNotFoundEither()
+    public async Task UnknownSubject_Is404_AndAMalformedIdIsNamedAsSuch_WithoutBeingEchoed()
     {
         await using var host = await TestHost.StartAsync(Kind);
         var app = await host.ClientAsync(Customers);
+        var subject = await CreateSubjectAsync(app);
 
         var unknown = await app.GetAsync($"/api/v1/subjects/{Guid.NewGuid()}/data?purpose={Customers}");
-        var malformed = await app.GetAsync($"/api/v1/subjects/not-a-guid/data?purpose={Customers}");
+        var email = await app.GetAsync($"/api/v1/subjects/jeanne.martin@demo.invalid/data?purpose={Customers}");
+        var document = await app.GetAsync($"/api/v1/subjects/{subject}/documents/42?purpose={Customers}");
+        var entry = await app.GetAsync("/api/v1/ledger/entries/last/proof");
+        var route = await app.GetAsync("/api/v1/nothing-here");
 
         await AssertProblemAsync(unknown, HttpStatusCode.NotFound, "subject-not-found");
-        await AssertProblemAsync(malformed, HttpStatusCode.NotFound, "not-found");
+        await AssertProblemAsync(email, HttpStatusCode.NotFound, "subject-not-found");
+        var detail = await DetailAsync(email);
+        Assert.StartsWith("the subject id in the path is not a UUID", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("jeanne", detail, StringComparison.Ordinal);
+        await AssertProblemAsync(document, HttpStatusCode.NotFound, "document-not-found");
+        Assert.StartsWith("the document id in the path is not a UUID", await DetailAsync(document), StringComparison.Ordinal);
+        await AssertProblemAsync(entry, HttpStatusCode.NotFound, "entry-not-found");
+        Assert.StartsWith("the entry id in the path is not a whole number", await DetailAsync(entry), StringComparison.Ordinal);
+        await AssertProblemAsync(route, HttpStatusCode.NotFound, "not-found");
     }
 
     [Fact]
@@ -932,6 +960,9 @@ public abstract class VaultApiTests(StoreKind kind)
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal(Problems.Prefix + type, JsonDocument.Parse(text).RootElement.GetProperty("type").GetString());
     }
+
+    private static async Task<string> DetailAsync(HttpResponseMessage response) =>
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString()!;
 
     private static async Task<List<Journal.JournalEntry>> JournalAsync(TestHost host)
     {
