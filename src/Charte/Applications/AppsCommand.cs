@@ -23,11 +23,14 @@ internal static class AppsCommand
         {
             var (output, error) = (result.InvocationConfiguration.Output, result.InvocationConfiguration.Error);
             var configuration = StoreOptions.Configuration();
-            var location = store.ResolveStore(result, configuration, error);
-            var charter = location is null ? null : store.ResolveCharter(result, configuration, clock, error);
-            if (charter is null)
+            if (store.ResolveStore(result, configuration, error) is not { } location)
             {
-                return CharteCommand.Findings;
+                return CharteCommand.Usage;
+            }
+
+            if (store.ResolveCharter(result, configuration, clock, error, out var unloaded) is not { } charter)
+            {
+                return unloaded;
             }
 
             var appName = result.GetValue(name)!;

@@ -118,6 +118,7 @@ internal sealed class StoreOptions
     public string CharterPath(ParseResult result, IConfiguration configuration) =>
         result.GetValue(Charter) ?? configuration["Charte:Charter"] ?? DefaultCharter;
 
-    public Charter? ResolveCharter(ParseResult result, IConfiguration configuration, TimeProvider clock, TextWriter error) =>
-        CharterFile.Load(CharterPath(result, configuration), clock, error);
+    /// <summary>The charter the command line names (see <see cref="CharterFile"/>), with the exit code for a null.</summary>
+    public Charter? ResolveCharter(ParseResult result, IConfiguration configuration, TimeProvider clock, TextWriter error, out int exit) =>
+        CharterFile.Load(CharterPath(result, configuration), clock, error, out exit);
 }

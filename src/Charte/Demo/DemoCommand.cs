@@ -66,13 +66,12 @@ internal static class DemoCommand
             catch (KeyFileException e)
             {
                 error.WriteLine("charte: " + e.Message);
-                return CharteCommand.Findings;
+                return CharteCommand.Usage;
             }
 
-            var charter = CharterFile.Load(charterFile, clock, error);
-            if (charter is null)
+            if (CharterFile.Load(charterFile, clock, error, out var unloaded) is not { } charter)
             {
-                return CharteCommand.Findings;
+                return unloaded;
             }
 
             var signingFolder = SigningKeys.FolderFor(keyFile);

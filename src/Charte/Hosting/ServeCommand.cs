@@ -22,10 +22,14 @@ internal static class ServeCommand
             var location = store.ResolveStore(result, configuration, error);
             var keys = location is null ? null : store.ResolveKeys(result, configuration, error);
             var signing = keys is null ? null : store.ResolveSigning(result, configuration, error);
-            var charter = signing is null ? null : store.ResolveCharter(result, configuration, clock, error);
-            if (charter is null)
+            if (signing is null)
             {
-                return CharteCommand.Findings;
+                return CharteCommand.Usage;
+            }
+
+            if (store.ResolveCharter(result, configuration, clock, error, out var unloaded) is not { } charter)
+            {
+                return unloaded;
             }
 
             if (Invalid(Urls(result, urls, configuration)) is { } badUrl)
@@ -51,7 +55,7 @@ internal static class ServeCommand
             catch (InvalidOperationException e)
             {
                 error.WriteLine("charte: " + e.Message);
-                return CharteCommand.Findings;
+                return CharteCommand.Usage;
             }
 
             if (!result.GetValue(noMigrate))

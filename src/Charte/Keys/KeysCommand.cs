@@ -57,7 +57,7 @@ internal static class KeysCommand
             var masters = location is null ? null : store.ResolveKeys(result, configuration, error);
             if (masters is null)
             {
-                return CharteCommand.Findings;
+                return CharteCommand.Usage;
             }
 
             await CharteServer.MigrateAsync(location!, cancellationToken);

@@ -53,10 +53,14 @@ internal static class LedgerCommand
         {
             var configuration = StoreOptions.Configuration();
             var (location, signing) = await ResolveAsync(store, result, cancellationToken);
-            var charter = signing is null ? null : store.ResolveCharter(result, configuration, clock, result.InvocationConfiguration.Error);
-            if (location is null || signing is null || charter is null)
+            if (location is null || signing is null)
             {
                 return CharteCommand.Usage;
+            }
+
+            if (store.ResolveCharter(result, configuration, clock, result.InvocationConfiguration.Error, out var unloaded) is not { } charter)
+            {
+                return unloaded;
             }
 
             using (signing)

@@ -20,18 +20,18 @@ internal static class RetentionCommand
         store.AddTo(plan);
         plan.SetAction(async (result, cancellationToken) =>
         {
-            var (engine, instant) = await ResolveAsync(store, result, asOf, clock, cancellationToken);
+            var (engine, instant, exit) = await ResolveAsync(store, result, asOf, clock, cancellationToken);
             if (engine is null)
             {
-                return CharteCommand.Usage;
+                return exit;
             }
 
             // The other version is read first: a charter that does not load stops the command before any plan is shown.
             Charter? next = null;
             var other = result.GetValue(compare);
-            if (other is not null && (next = CharterFile.Load(other, clock, result.InvocationConfiguration.Error)) is null)
+            if (other is not null && (next = CharterFile.Load(other, clock, result.InvocationConfiguration.Error, out var unloaded)) is null)
             {
-                return CharteCommand.Findings;
+                return unloaded;
             }
 
             var forecast = await engine.PlanAsync(instant, cancellationToken);
@@ -66,10 +66,10 @@ internal static class RetentionCommand
         store.AddTo(run);
         run.SetAction(async (result, cancellationToken) =>
         {
-            var (engine, instant) = await ResolveAsync(store, result, asOf, clock, cancellationToken);
+            var (engine, instant, exit) = await ResolveAsync(store, result, asOf, clock, cancellationToken);
             if (engine is null)
             {
-                return CharteCommand.Usage;
+                return exit;
             }
 
             var error = result.InvocationConfiguration.Error;
@@ -169,9 +169,9 @@ internal static class RetentionCommand
             // A mistyped purpose or category would hold nothing while the DPO believes it holds: both are checked.
             if (result.GetValue(purpose) is not null || result.GetValue(category) is not null)
             {
-                if (store.ResolveCharter(result, StoreOptions.Configuration(), clock, error) is not { } charter)
+                if (store.ResolveCharter(result, StoreOptions.Configuration(), clock, error, out var unloaded) is not { } charter)
                 {
-                    return CharteCommand.Usage;
+                    return unloaded;
                 }
 
                 if (result.GetValue(purpose) is { } id && charter.FindPurpose(id) is null)
@@ -313,7 +313,7 @@ internal static class RetentionCommand
     private static readonly DateOnly EarliestAsOf = LegalTime.EarliestDate;
     private static readonly DateOnly LatestAsOf = new(9899, 12, 31);
 
-    private static async Task<(RetentionEngine? Engine, DateTimeOffset AsOf)> ResolveAsync(StoreOptions store, ParseResult result, Option<string?> asOf, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<(RetentionEngine? Engine, DateTimeOffset AsOf, int Exit)> ResolveAsync(StoreOptions store, ParseResult result, Option<string?> asOf, TimeProvider clock, CancellationToken cancellationToken)
     {
         var configuration = StoreOptions.Configuration();
         var error = result.InvocationConfiguration.Error;
@@ -323,13 +323,13 @@ internal static class RetentionCommand
             if (!DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
             {
                 error.WriteLine($"charte: --as-of '{CommandLineValues.Shown(text)}' is not a date (YYYY-MM-DD)");
-                return (null, instant);
+                return (null, instant, CharteCommand.Usage);
             }
 
             if (date < EarliestAsOf || date > LatestAsOf)
             {
                 error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"charte: --as-of {text} is out of range: give a date from {EarliestAsOf:yyyy-MM-dd} to {LatestAsOf:yyyy-MM-dd}"));
-                return (null, instant);
+                return (null, instant, CharteCommand.Usage);
             }
 
             instant = LegalTime.StartOfDay(date);
@@ -341,23 +341,23 @@ internal static class RetentionCommand
         var reading = Task.Run(() =>
         {
             var said = new StringWriter(CultureInfo.InvariantCulture);
-            return (Charter: store.ResolveCharter(result, configuration, clock, said), Said: said.ToString());
+            return (Charter: store.ResolveCharter(result, configuration, clock, said, out var unloaded), Said: said.ToString(), Unloaded: unloaded);
         }, cancellationToken);
         var location = await store.ResolveReadyStoreAsync(result, configuration, error, cancellationToken);
         var masters = location is null ? null : store.ResolveKeys(result, configuration, error);
-        var (charter, said) = await reading;
+        var (charter, said, unloaded) = await reading;
         if (masters is null)
         {
-            return (null, instant);
+            return (null, instant, CharteCommand.Usage);
         }
 
         error.Write(said);
         if (charter is null)
         {
-            return (null, instant);
+            return (null, instant, unloaded);
         }
 
         var keys = new SubjectKeys(KeyStoreDb.Factory(location!), masters!, clock, TimeSpan.Zero);
-        return (new RetentionEngine(location!, charter, keys, clock), instant);
+        return (new RetentionEngine(location!, charter, keys, clock), instant, CharteCommand.Success);
     }
 }

@@ -132,7 +132,7 @@ public sealed class StoreReadinessTests : CliTest
         Assert.Equal(0, (await RunAsync("db", "migrate", "--store", "sqlite:" + path)).Exit);
         (exit, _, error) = await RunOnAsync($"{command} --charter {charter}", path);
 
-        Assert.Equal(CharteCommand.Usage, exit);
+        Assert.Equal(CharteCommand.Findings, exit);
         Assert.StartsWith($"{charter}:", error, StringComparison.Ordinal);
         Assert.Contains("error[yaml-syntax]", error, StringComparison.Ordinal);
         Assert.EndsWith($"charte: {charter}: the charter has errors; fix them first", error.TrimEnd(), StringComparison.Ordinal);

@@ -48,7 +48,7 @@ public sealed partial class RetentionCommandTests : CliTest
         var compared = await RunAsync(["retention", "plan", "--compare-with", shorter, .. store]);
         var missing = await RunAsync(["retention", "plan", "--compare-with", Path.Combine(Folder, "nowhere.yaml"), .. store]);
         Assert.True(compared.Exit == 0, compared.Err);
-        Assert.Equal((CharteCommand.Findings, "", $"charte: {Path.Combine(Folder, "nowhere.yaml")}: no such file"), (missing.Exit, missing.Out, missing.Err.TrimEnd()));
+        Assert.Equal((CharteCommand.Usage, "", $"charte: {Path.Combine(Folder, "nowhere.yaml")}: no such file"), (missing.Exit, missing.Out, missing.Err.TrimEnd()));
         Assert.Matches(@"statistics\s+keep_anonymous_stats\s+[\d,]+ → [1-9]", compared.Out);
     }
 
