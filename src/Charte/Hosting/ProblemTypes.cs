@@ -88,7 +88,7 @@ public static class ProblemTypes
     public static readonly ProblemType InvalidIdentifier = new("invalid-identifier", 422, "The identifier is not valid", "an identifier of an unknown kind or not of its kind's form");
     public static readonly ProblemType InvalidRecord = new("invalid-record", 422, "The record is not valid", "a record that is null, has a null value, or a value that is not text where text is expected");
     public static readonly ProblemType InvalidSource = new("invalid-source", 422, "The source is not valid", "a source other than provided, observed, derived");
-    public static readonly ProblemType InvalidDocument = new("invalid-document", 422, "The document is not valid", "not exactly one file with the fields purpose and category");
+    public static readonly ProblemType InvalidDocument = new("invalid-document", 422, "The document is not valid", "not exactly one file with the fields purpose and category, or a file whose declared media type is not one (type/subtype)");
     public static readonly ProblemType EmptyDocument = new("empty-document", 422, "The document is empty", "the file has no bytes");
     public static readonly ProblemType DuplicateCategory = new("duplicate-category", 422, "A category appears twice", "one write names the same category twice");
     public static readonly ProblemType NoRecords = new("no-records", 422, "No records", "a write with an empty list of records");

@@ -24,6 +24,23 @@ public sealed class VaultOptions
 /// </summary>
 public static partial class DocumentsApi
 {
+    /// <summary>
+    /// The media type a document is stored and served with: the one its part declares, when it is one (type/subtype,
+    /// parameters allowed, no wildcard), since it goes back out as the Content-Type of every read; none declared is
+    /// <c>application/octet-stream</c>; null when what is declared is not a media type.
+    /// </summary>
+    internal static string? MediaType(string? declared)
+    {
+        if (string.IsNullOrWhiteSpace(declared))
+        {
+            return "application/octet-stream";
+        }
+
+        return declared.Length <= 128 && Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(declared, out var parsed) && !parsed.MatchesAllTypes && !parsed.MatchesAllSubTypes
+            ? parsed.ToString()
+            : null;
+    }
+
     internal static async Task<Results<Created<DocumentStored>, ProblemHttpResult>> StoreAsync(
         Guid id, HttpRequest request, Caller caller, CharteDb db, PurposeView.Statements statements, SubjectKeys keys, JournalWriter journal, Charter charter, TimeProvider clock, IOptions<VaultOptions> options, CancellationToken cancellationToken)
     {
@@ -49,6 +66,11 @@ public static partial class DocumentsApi
         if (file.Length > limit)
         {
             return TooLarge(limit);
+        }
+
+        if (MediaType(file.ContentType) is not { } mediaType)
+        {
+            return Problems.Of(ProblemTypes.InvalidDocument, "the file's media type (the Content-Type of its part) is not of the form type/subtype, such as application/pdf, in at most 128 characters; leave it out for application/octet-stream");
         }
 
         if (file.Length == 0)
@@ -88,7 +110,7 @@ public static partial class DocumentsApi
                 Purpose = purpose,
                 Category = category,
                 Name = key.SealName(documentId, name),
-                MediaType = string.IsNullOrWhiteSpace(file.ContentType) || file.ContentType.Length > 128 ? "application/octet-stream" : file.ContentType,
+                MediaType = mediaType,
                 Size = content.Length,
                 Sha256 = storedHash,
                 ContentHmac = key.Commitment(content),

@@ -307,6 +307,41 @@ public abstract class VaultApiTests(StoreKind kind)
         await AssertProblemAsync(unknown, HttpStatusCode.NotFound, "subject-not-found");
     }
 
+    [Theory]
+    [InlineData("application/pdf", "application/pdf")]
+    [InlineData("text/plain; charset=utf-8", "text/plain; charset=utf-8")]
+    [InlineData(null, "application/octet-stream")]
+    [InlineData("../../x", null)]
+    [InlineData("text/*", null)]
+    [InlineData("application/pdf\"<script>", null)]
+    public async Task ADocumentsMediaType_IsServedBack_OnlyWhenItIsOne(string? declared, string? served)
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+        var subject = await CreateSubjectAsync(app);
+        var file = new ByteArrayContent("contrat"u8.ToArray());
+        if (declared is not null)
+        {
+            file.Headers.TryAddWithoutValidation("Content-Type", declared);
+        }
+
+        var form = new MultipartFormDataContent { { new StringContent(Customers), "purpose" }, { new StringContent("commercial.contracts"), "category" }, { file, "file", "contrat.pdf" } };
+        var response = await app.PostAsync($"/api/v1/subjects/{subject}/documents", form);
+
+        if (served is null)
+        {
+            await AssertProblemAsync(response, HttpStatusCode.UnprocessableEntity, "invalid-document");
+            Assert.StartsWith("the file's media type", await DetailAsync(response), StringComparison.Ordinal);
+            await using var db = await CharteDb.Factory(host.Store).CreateDbContextAsync();
+            Assert.Equal(0, await db.Documents.CountAsync());
+            return;
+        }
+
+        var document = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        var read = await app.GetAsync($"/api/v1/subjects/{subject}/documents/{document}?purpose={Customers}");
+        Assert.Equal(served, read.Content.Headers.ContentType?.ToString());
+    }
+
     [Fact]
     public async Task Document_RoundTrips_WithItsDigest_AndACorruptedCopyIsNeverServed()
     {
