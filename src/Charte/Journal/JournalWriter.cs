@@ -150,6 +150,16 @@ public sealed partial class JournalWriter(StoreLocation store, TimeProvider cloc
                 batch[i].Done.TrySetResult(ids[i]);
             }
         }
+        catch (Exception e) when (batch.Count > 1 && RefusedByTheStore(e))
+        {
+            // The store refused what one entry holds, not the connection: each entry is committed on its own, in order,
+            // so that only the one the store refuses fails its request, not every request that shared its batch.
+            await CloseWriterAsync();
+            foreach (var one in batch)
+            {
+                await CommitAsync([one], cancellationToken);
+            }
+        }
         catch (Exception e)
         {
             // Whatever failed, the batch's requests are answered (with the failure) rather than left waiting, and the
@@ -338,6 +348,14 @@ public sealed partial class JournalWriter(StoreLocation store, TimeProvider cloc
         parameters[5].Set(command, entry.Outcome);
         parameters[6].Set(command, entry.Detail);
     }
+
+    /// <summary>A failure caused by the data of an entry (PostgreSQL's classes 22 and 23, SQLite's constraint, size and type errors), not by the store's reach.</summary>
+    private static bool RefusedByTheStore(Exception e) => e switch
+    {
+        PostgresException postgres => postgres.SqlState.StartsWith("22", StringComparison.Ordinal) || postgres.SqlState.StartsWith("23", StringComparison.Ordinal),
+        SqliteException sqlite => sqlite.SqliteErrorCode is 18 or 19 or 20,
+        _ => false,
+    };
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Error, Message = "Could not commit {Count} journal entries; the operations they record were refused")]
     private static partial void JournalUnavailable(ILogger logger, int count, Exception exception);

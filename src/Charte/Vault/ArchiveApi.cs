@@ -55,7 +55,9 @@ public static class ArchiveApi
 
         if (!caller.Has(Caller.Archivist) || charter.FindPurpose(body.Purpose) is null || !caller.Purposes.Contains(body.Purpose))
         {
-            await journal.AppendAsync(VaultApi.Entry(clock, caller, "archive.read", subject!.Pseudonym, body.Purpose, "refused:archivist-only"), cancellationToken);
+            // The purpose is journaled only when the charter has it (see VaultApi.RefuseAsync).
+            var journaled = charter.FindPurpose(body.Purpose) is null ? null : body.Purpose;
+            await journal.AppendAsync(VaultApi.Entry(clock, caller, "archive.read", subject!.Pseudonym, journaled, "refused:archivist-only"), cancellationToken);
             return Problems.Of(ProblemTypes.ArchivistOnly, "the intermediate archive is read by an application holding the archivist role and the purpose (charte apps add NAME --purpose P --role archivist)");
         }
 

@@ -75,7 +75,12 @@ public static class VaultApi
     /// <summary>Journals a refusal (durably, before answering) and returns its problem.</summary>
     internal static async Task<ProblemHttpResult> RefuseAsync(JournalWriter journal, TimeProvider clock, Caller caller, string action, Subject? subject, string purpose, string? category, Refusal refusal, CancellationToken cancellationToken)
     {
-        await journal.AppendAsync(Entry(clock, caller, action, subject?.Pseudonym, purpose, "refused:" + YamlNames.Of(refusal), category), cancellationToken);
+        // A name the charter does not have is journaled as absent, never as given: it could be anything, personal data
+        // included (a client that puts an e-mail address where the category goes), and the journal is append-only. The
+        // access rule names an unknown purpose before any category, so with an unknown category the purpose is known.
+        var journaledPurpose = refusal == Refusal.UnknownPurpose ? null : purpose;
+        var journaledCategory = refusal is Refusal.UnknownPurpose or Refusal.UnknownCategory ? null : category;
+        await journal.AppendAsync(Entry(clock, caller, action, subject?.Pseudonym, journaledPurpose, "refused:" + YamlNames.Of(refusal), journaledCategory), cancellationToken);
         return Problems.Refused(refusal, purpose, category);
     }
 
@@ -88,7 +93,9 @@ public static class VaultApi
         PurposeView.Statements statements, JournalWriter journal, Charter charter, TimeProvider clock, Caller caller, Guid id, string action, string purpose,
         IEnumerable<string?> categories, bool write, CancellationToken cancellationToken, bool data = false)
     {
-        var view = await PurposeView.LoadAsync(statements, id, purpose, data, cancellationToken);
+        // A purpose the charter does not have is never sent to the store: the rule refuses it below, once the subject is
+        // known to exist, and a name as the client gave it (a NUL byte in it, say) could fail the statement.
+        var view = await PurposeView.LoadAsync(statements, id, charter.FindPurpose(purpose) is null ? "" : purpose, data, cancellationToken);
         if (Missing(view.Subject) is { } missing)
         {
             return (null, missing);

@@ -634,6 +634,85 @@ public abstract class VaultApiTests(StoreKind kind)
     }
 
     [Fact]
+    public async Task NamesTheCharterDoesNotHave_AreRefused_WithoutBeingJournaled_AndANulByteFailsNobodyElse()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+        var subject = await CreateSubjectAsync(app);
+        await WriteAsync(app, subject, Customers, ("contact.email", Email));
+        var data = $"/api/v1/subjects/{subject}/data";
+
+        // A client that puts personal data (or a NUL byte) where a purpose or a category goes, while others read.
+        var others = Enumerable.Range(0, 40).Select(_ => app.GetAsync($"{data}?purpose={Customers}")).ToList();
+        var unknown = new[]
+        {
+            app.GetAsync($"{data}?purpose={Customers}&category={Uri.EscapeDataString(Email)}"),
+            app.GetAsync($"{data}?purpose={Uri.EscapeDataString(Email)}"),
+            app.GetAsync($"{data}?purpose={Customers}&category=%00contact"),
+            app.GetAsync($"{data}?purpose=customer%00management"),
+            app.PutAsJsonAsync($"/api/v1/subjects/{subject}/records", Records(Customers, (Email, "x"))),
+            app.PutAsJsonAsync($"/api/v1/subjects/{subject}/records", Records("x\u0000" + Email, ("contact.email", "x"))),
+        };
+        var elsewhere = new[]
+        {
+            app.PostAsJsonAsync($"/api/v1/subjects/{subject}/events", new { @event = "last_contact", purpose = "x\u0000" }),
+            app.PutAsJsonAsync($"/api/v1/subjects/{subject}/purposes/x%00y", new { restricted = true }),
+            app.PostAsync($"/api/v1/subjects/{subject}/documents", new MultipartFormDataContent { { new StringContent("x\u0000"), "purpose" }, { new StringContent("commercial.contracts"), "category" }, { new ByteArrayContent("x"u8.ToArray()), "file", "x.pdf" } }),
+            app.PostAsJsonAsync($"/api/v1/subjects/{subject}/archive", new { purpose = "x\u0000", reason = "court case 2026-113, request of the judge" }),
+            app.PostAsJsonAsync("/api/v1/subjects/search", new { kind = "email\u0000", value = Email }),
+        };
+
+        foreach (var response in await Task.WhenAll(unknown))
+        {
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        }
+
+        foreach (var response in await Task.WhenAll(elsewhere))
+        {
+            Assert.True((int)response.StatusCode is >= 400 and < 500, $"{response.RequestMessage!.RequestUri}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+
+        Assert.All(await Task.WhenAll(others), r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var journal = await JournalAsync(host);
+        var text = string.Join("\n", journal.Select(j => $"{j.Purpose}|{j.Detail}"));
+        Assert.DoesNotContain("jeanne", text, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain('\0', text);
+        var refused = journal.Where(j => j.Action.StartsWith("record.", StringComparison.Ordinal) && j.Outcome is "refused:unknown-purpose" or "refused:unknown-category").ToList();
+        Assert.Equal(6, refused.Count);
+        Assert.All(refused, j => Assert.Null(j.Detail));
+        Assert.Equal(2, refused.Count(j => j.Purpose == Customers && j.Action == "record.read"));
+        Assert.Equal(1, refused.Count(j => j.Purpose == Customers && j.Action == "record.write"));
+        Assert.Equal(3, refused.Count(j => j.Purpose is null));
+    }
+
+    [Fact]
+    public async Task AJournalEntryTheStoreRefuses_FailsOnlyItsOwnRequest_NotTheOthersOfItsBatch()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var journal = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Journal.JournalWriter>(host.Services);
+        Journal.JournalEntry Entry(string detail) => new() { At = TestHost.Start.UtcDateTime, Actor = "test", Action = "test.append", Outcome = "ok", Detail = detail };
+
+        // PostgreSQL refuses a NUL byte in text; SQLite stores it. Either way, the entries around it are committed.
+        var good = Enumerable.Range(0, 30).Select(i => journal.AppendAsync(Entry($"entry {i}"), CancellationToken.None)).ToList();
+        var odd = journal.AppendAsync(Entry("a\0b"), CancellationToken.None);
+        good.AddRange(Enumerable.Range(30, 30).Select(i => journal.AppendAsync(Entry($"entry {i}"), CancellationToken.None)));
+
+        var ids = await Task.WhenAll(good);
+        Assert.Equal(60, ids.Distinct().Count());
+        Assert.Equal(ids.Order(), ids);
+        if (Kind == StoreKind.PostgreSql)
+        {
+            await Assert.ThrowsAnyAsync<Npgsql.PostgresException>(() => odd);
+        }
+        else
+        {
+            Assert.Contains(await odd, (await JournalAsync(host)).Select(j => j.Id));
+        }
+
+        Assert.Equal(60, (await JournalAsync(host)).Count(j => j.Action == "test.append" && j.Detail!.StartsWith("entry ", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task Writes_ReturnTheirJournalIndex()
     {
         await using var host = await TestHost.StartAsync(Kind);
