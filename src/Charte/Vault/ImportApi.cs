@@ -278,6 +278,18 @@ public static class ImportApi
                 return Problems.Of(ProblemTypes.UnknownEvent, $"the charter has no event '{fact.Event}'");
             }
 
+            // As POST /subjects/{id}/events: an event under a purpose names one the charter has and the caller holds.
+            if (fact.Purpose is { } purpose)
+            {
+                var refused = charter.FindPurpose(purpose) is null ? Refusal.UnknownPurpose
+                    : caller.Purposes.Contains(purpose) ? (Refusal?)null
+                    : Refusal.PurposeNotGranted;
+                if (refused is { } refusal)
+                {
+                    return Problems.Refused(refusal, purpose, null);
+                }
+            }
+
             if (fact.At > clock.GetUtcNow())
             {
                 return Problems.Of(ProblemTypes.EventInFuture, $"the event {fact.Event} is dated in the future");

@@ -529,6 +529,8 @@ public abstract class VaultApiTests(StoreKind kind)
     [InlineData("invalid e-mail", "{\"identifiers\":{\"email\":\"not-an-address\"},\"purpose\":\"customer_management\",\"records\":[{\"category\":\"identity.name\",\"value\":\"x\"}]}", "invalid-identifier")]
     [InlineData("same person twice", "{\"identifiers\":{\"email\":\"first@demo.invalid\"},\"purpose\":\"customer_management\",\"records\":[{\"category\":\"identity.name\",\"value\":\"x\"}]}", "duplicate-identifier")]
     [InlineData("event on a default date", "{\"purpose\":\"customer_management\",\"records\":[{\"category\":\"identity.name\",\"value\":\"x\"}],\"events\":[{\"event\":\"last_contact\",\"at\":\"0001-01-01T00:00:00Z\"}]}", "event-too-early")]
+    [InlineData("event under a purpose the charter lacks", "{\"purpose\":\"customer_management\",\"records\":[{\"category\":\"identity.name\",\"value\":\"x\"}],\"events\":[{\"event\":\"last_contact\",\"purpose\":\"x\\u0000y\"}]}", "unknown-purpose")]
+    [InlineData("event under a purpose the application lacks", "{\"purpose\":\"customer_management\",\"records\":[{\"category\":\"identity.name\",\"value\":\"x\"}],\"events\":[{\"event\":\"death\",\"purpose\":\"newsletter_customers\"}]}", "purpose-not-granted")]
     [InlineData("collected on a default date", "{\"purpose\":\"customer_management\",\"records\":[{\"category\":\"identity.name\",\"value\":\"x\",\"collectedAt\":\"0001-01-01T00:00:00Z\"}]}", "collected-too-early")]
     [InlineData("person already in the vault", "{\"identifiers\":{\"email\":\"jeanne.martin@demo.invalid\"},\"purpose\":\"customer_management\",\"records\":[{\"category\":\"identity.name\",\"value\":\"x\"}]}", "already-known")]
     public async Task Import_WithABadSecondLine_SaysWhichLine_AndWritesNothing(string why, string secondLine, string type)
@@ -543,7 +545,7 @@ public abstract class VaultApiTests(StoreKind kind)
 
         var status = type switch
         {
-            "category-not-in-purpose" => HttpStatusCode.Forbidden,
+            "category-not-in-purpose" or "purpose-not-granted" => HttpStatusCode.Forbidden,
             "malformed-json" => HttpStatusCode.BadRequest,
             _ => HttpStatusCode.UnprocessableEntity,
         };
