@@ -1,4 +1,5 @@
 using System.Text;
+using Charte.Applications;
 using Charte.Hosting;
 using Charte.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -20,7 +21,7 @@ public static class LedgerApi
         api.MapGet("/checkpoint", LatestAsync).WithSummary("The latest signed checkpoint (C2SP signed note) and its RFC 3161 timestamp token")
             .Answers(ProblemTypes.NoCheckpoint);
         api.MapGet("/entries/{id:long}/proof", InclusionAsync)
-            .WithSummary("The inclusion proof of a journal entry (the index a write returned) in the tree of a checkpoint (default: the latest)")
+            .WithSummary("The inclusion proof of one of the application's own journal entries (the 'journal' index its request returned) in the tree of a checkpoint (default: the latest)")
             .Answers(ProblemTypes.EntryNotFound, ProblemTypes.CheckpointNotFound, ProblemTypes.NoCheckpoint, ProblemTypes.NotYetInLedger);
         api.MapGet("/consistency", ConsistencyAsync).WithSummary("The consistency proof between two checkpointed tree sizes")
             .Answers(ProblemTypes.InvalidRange, ProblemTypes.CheckpointNotFound, ProblemTypes.NoCheckpoint);
@@ -34,7 +35,13 @@ public static class LedgerApi
         return latest is null ? NoCheckpoint() : TypedResults.Ok(Output(latest, keys, options));
     }
 
-    internal static async Task<Results<Ok<InclusionOutput>, ProblemHttpResult>> InclusionAsync(long id, long? size, StoreLocation store, CancellationToken cancellationToken)
+    /// <summary>
+    /// The proof of one of the caller's own entries. An application gets no other's: an entry names an application, a
+    /// subject's pseudonym and a purpose, and what another application did with a person (read their data for disputes,
+    /// say) is not the caller's to know. An entry of another application is answered as one the journal never had, so
+    /// that ids cannot be probed. The auditor verifies the whole ledger with the CLI (charte ledger verify, export).
+    /// </summary>
+    internal static async Task<Results<Ok<InclusionOutput>, ProblemHttpResult>> InclusionAsync(long id, long? size, Caller caller, StoreLocation store, CancellationToken cancellationToken)
     {
         await using var connection = await Sql.OpenAsync(store, cancellationToken);
         var checkpoint = await LedgerStore.CheckpointAsync(connection, size, cancellationToken);
@@ -43,12 +50,13 @@ public static class LedgerApi
             return size is null ? NoCheckpoint() : Problems.Of(ProblemTypes.CheckpointNotFound, $"no checkpoint has tree size {size}; ask /api/v1/ledger/checkpoint for the latest");
         }
 
-        var leaf = await LedgerStore.LeafOfAsync(connection, id, cancellationToken);
-        if (leaf is null && !await LedgerStore.EntryExistsAsync(connection, id, cancellationToken))
+        var entry = await EntryAsync(connection, id, cancellationToken);
+        if (entry is null || entry.Actor != caller.Actor)
         {
-            return Problems.Of(ProblemTypes.EntryNotFound, $"the journal has no entry {id}: ids are the 'journal' numbers that writes return");
+            return Problems.Of(ProblemTypes.EntryNotFound, $"the journal has no entry {id} of this application: ids are the 'journal' numbers that its requests returned");
         }
 
+        var leaf = await LedgerStore.LeafOfAsync(connection, id, cancellationToken);
         if (leaf is null || leaf.Value.Index >= checkpoint.Size)
         {
             return Problems.Of(ProblemTypes.NotYetInLedger, $"entry {id} is not yet in a signed checkpoint (checkpoints are made every few seconds); ask again shortly", new Dictionary<string, object?> { ["retryAfterSeconds"] = 10 });
@@ -56,8 +64,7 @@ public static class LedgerApi
 
         var (index, hash) = leaf.Value;
         var proof = await LedgerStore.WithNodesAsync(connection, node => Merkle.InclusionProof(index, checkpoint.Size, node), cancellationToken);
-        var entry = await EntryJsonAsync(connection, id, cancellationToken);
-        return TypedResults.Ok(new InclusionOutput(id, entry, index, Convert.ToBase64String(hash), checkpoint.Size, [.. proof.Select(Convert.ToBase64String)], checkpoint.Note));
+        return TypedResults.Ok(new InclusionOutput(id, Encoding.UTF8.GetString(LedgerEntry.Canonical(entry)), index, Convert.ToBase64String(hash), checkpoint.Size, [.. proof.Select(Convert.ToBase64String)], checkpoint.Note));
     }
 
     internal static async Task<Results<Ok<ConsistencyOutput>, ProblemHttpResult>> ConsistencyAsync(long? from, long? to, StoreLocation store, CancellationToken cancellationToken)
@@ -82,13 +89,12 @@ public static class LedgerApi
         new(checkpoint.Size, Convert.ToBase64String(checkpoint.Root), checkpoint.Note, Convert.ToBase64String(checkpoint.Token),
             new DateTimeOffset(checkpoint.CreatedAt, TimeSpan.Zero), keys.VerifierKey(options.Origin));
 
-    private static async Task<string> EntryJsonAsync(System.Data.Common.DbConnection connection, long id, CancellationToken cancellationToken)
+    private static async Task<Journal.JournalEntry?> EntryAsync(System.Data.Common.DbConnection connection, long id, CancellationToken cancellationToken)
     {
         await using var command = Sql.Command(connection, "SELECT j.id, j.at, j.actor, j.action, j.subject, j.purpose, j.outcome, j.detail FROM journal j WHERE j.id = @id");
         command.Add("@id", id);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        return Encoding.UTF8.GetString(LedgerEntry.Canonical(LedgerStore.ReadEntry(reader, 0)));
+        return await reader.ReadAsync(cancellationToken) ? LedgerStore.ReadEntry(reader, 0) : null;
     }
 
     private static ProblemHttpResult NoCheckpoint() =>

@@ -301,13 +301,6 @@ public static class LedgerStore
     }
 
     /// <summary>The leaf index of a journal entry, once the sequencer has integrated it.</summary>
-    public static async Task<bool> EntryExistsAsync(DbConnection connection, long entryId, CancellationToken cancellationToken)
-    {
-        await using var command = Sql.Command(connection, "SELECT 1 FROM journal WHERE id = @entry");
-        command.Add("@entry", entryId);
-        return await command.ExecuteScalarAsync(cancellationToken) is not null;
-    }
-
     public static async Task<(long Index, byte[] Hash)?> LeafOfAsync(DbConnection connection, long entryId, CancellationToken cancellationToken)
     {
         await using var command = Sql.Command(connection, "SELECT idx, hash FROM ledger_leaves WHERE entry_id = @entry");

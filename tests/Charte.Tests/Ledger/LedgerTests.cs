@@ -64,6 +64,37 @@ public abstract class LedgerTests(StoreKind kind)
     }
 
     [Fact]
+    public async Task AnApplication_GetsTheProofsOfItsOwnEntries_AndNoneOfAnothers_NorOfTheSystems()
+    {
+        await using var host = await TestHost.StartAsync(kind);
+        var crm = await host.ClientAsync(Customers);
+        var other = await host.ClientAsync(Customers);
+        var subject = await VaultApiTests.CreateSubjectAsync(crm);
+        var read = await crm.GetAsync($"/api/v1/subjects/{subject}/data?purpose={Customers}");
+        var entry = (await read.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("journal").GetInt64();
+        await host.Sequencer.IntegrateAsync(CancellationToken.None);
+        await host.Sequencer.CheckpointAsync(CancellationToken.None);
+        long first;
+        await using (var db = await CharteDb.Factory(host.Store).CreateDbContextAsync())
+        {
+            first = db.Journal.Min(j => j.Id);
+        }
+
+        var own = await crm.GetAsync($"/api/v1/ledger/entries/{entry}/proof");
+        var theirs = await other.GetAsync($"/api/v1/ledger/entries/{entry}/proof");
+        var systems = await crm.GetAsync($"/api/v1/ledger/entries/{first}/proof");
+        var never = await other.GetAsync($"/api/v1/ledger/entries/{entry + 1000}/proof");
+
+        Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+        Assert.Contains("record.read", (await own.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("entryJson").GetString(), StringComparison.Ordinal);
+        await VaultApiTests.AssertProblemAsync(theirs, HttpStatusCode.NotFound, "entry-not-found");
+        await VaultApiTests.AssertProblemAsync(systems, HttpStatusCode.NotFound, "entry-not-found");
+        await VaultApiTests.AssertProblemAsync(never, HttpStatusCode.NotFound, "entry-not-found");
+        var detail = (await theirs.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString();
+        Assert.Equal(detail!.Replace($"{entry}", $"{entry + 1000}", StringComparison.Ordinal), (await never.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+    }
+
+    [Fact]
     public async Task AProofOfAnEntryTheJournalNeverHad_IsNotFound_AndOfOneNotYetCheckpointed_IsToBeAskedAgain()
     {
         await using var host = await TestHost.StartAsync(kind);
