@@ -136,13 +136,20 @@ public static partial class DocumentsApi
             return VaultApi.PurposeRequired();
         }
 
-        var view = await PurposeView.LoadAsync(statements, id, purpose, data: false, cancellationToken);
+        // As every route: a purpose the charter lacks never reaches the store, and is refused once the subject is known.
+        var declared = charter.FindPurpose(purpose) is not null;
+        var view = await PurposeView.LoadAsync(statements, id, declared ? purpose : "", data: false, cancellationToken);
         if (VaultApi.Missing(view.Subject) is { } missing)
         {
             return missing;
         }
 
         var subject = view.Subject;
+        if (!declared)
+        {
+            return await VaultApi.RefuseAsync(journal, clock, caller, "document.read", subject, purpose, null, Refusal.UnknownPurpose, cancellationToken);
+        }
+
         var meta = await db.Documents.AsNoTracking().FirstOrDefaultAsync(d => d.Id == document && d.SubjectId == id, cancellationToken);
         if (meta is null || meta.Purpose != purpose)
         {

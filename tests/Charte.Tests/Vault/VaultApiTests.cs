@@ -662,6 +662,7 @@ public abstract class VaultApiTests(StoreKind kind)
             app.PostAsync($"/api/v1/subjects/{subject}/documents", new MultipartFormDataContent { { new StringContent("x\u0000"), "purpose" }, { new StringContent("commercial.contracts"), "category" }, { new ByteArrayContent("x"u8.ToArray()), "file", "x.pdf" } }),
             app.PostAsJsonAsync($"/api/v1/subjects/{subject}/archive", new { purpose = "x\u0000", reason = "court case 2026-113, request of the judge" }),
             app.PostAsJsonAsync("/api/v1/subjects/search", new { kind = "email\u0000", value = Email }),
+            app.GetAsync($"/api/v1/subjects/{subject}/documents/{Guid.NewGuid()}?purpose=customer%00management"),
         };
 
         foreach (var response in await Task.WhenAll(unknown))
