@@ -1,6 +1,7 @@
 using Charte.Applications;
 using Charte.Charters;
 using Charte.Hosting;
+using Charte.Journal;
 using Charte.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -11,7 +12,7 @@ namespace Charte.Vault;
 public static class EventsApi
 {
     public static async Task<Results<Created<EventRecorded>, ProblemHttpResult>> PostAsync(
-        Guid id, HttpRequest request, Caller caller, CharteDb db, Charter charter, TimeProvider clock, CancellationToken cancellationToken)
+        Guid id, HttpRequest request, Caller caller, CharteDb db, JournalWriter journal, Charter charter, TimeProvider clock, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync(request, VaultJson.Default.PostEvent, cancellationToken);
         if (problem is not null)
@@ -24,17 +25,15 @@ public static class EventsApi
             return Problems.Of(ProblemTypes.UnknownEvent, $"the charter has no event '{body.Event}'; it has {string.Join(", ", charter.Events.Select(e => e.Id))}");
         }
 
-        if (body.Purpose is { } purpose)
+        var (subject, missing) = await VaultApi.SubjectAsync(db, id, cancellationToken);
+        if (missing is not null)
         {
-            if (charter.FindPurpose(purpose) is null)
-            {
-                return Problems.Refused(Vault.Refusal.UnknownPurpose, purpose, null);
-            }
+            return missing;
+        }
 
-            if (!caller.Purposes.Contains(purpose))
-            {
-                return Problems.Refused(Vault.Refusal.PurposeNotGranted, purpose, null);
-            }
+        if (body.Purpose is { } purpose && RefusalOf(charter, caller, purpose) is { } refusal)
+        {
+            return await VaultApi.RefuseAsync(journal, clock, caller, "event.record", subject, purpose, null, refusal, cancellationToken);
         }
 
         var now = clock.GetUtcNow();
@@ -46,12 +45,6 @@ public static class EventsApi
         if (body.At < VaultApi.EarliestFact)
         {
             return Problems.Of(ProblemTypes.EventTooEarly, VaultApi.TooEarly("at"));
-        }
-
-        var (subject, missing) = await VaultApi.SubjectAsync(db, id, cancellationToken);
-        if (missing is not null)
-        {
-            return missing;
         }
 
         var at = body.At ?? now;
@@ -66,8 +59,14 @@ public static class EventsApi
         }, "another write of this subject happened at the same moment; retry the request", cancellationToken);
     }
 
+    /// <summary>Why an event or a status change under <paramref name="purpose"/> is refused to the caller, if it is: the charter lacks the purpose, or the application does not hold it.</summary>
+    private static Refusal? RefusalOf(Charter charter, Caller caller, string purpose) =>
+        charter.FindPurpose(purpose) is null ? Vault.Refusal.UnknownPurpose
+        : caller.Purposes.Contains(purpose) ? null
+        : Vault.Refusal.PurposeNotGranted;
+
     public static async Task<Results<Ok<PurposeStatusOutput>, ProblemHttpResult>> SetStatusAsync(
-        Guid id, string purpose, HttpRequest request, Caller caller, CharteDb db, Charter charter, TimeProvider clock, CancellationToken cancellationToken)
+        Guid id, string purpose, HttpRequest request, Caller caller, CharteDb db, JournalWriter journal, Charter charter, TimeProvider clock, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync(request, VaultJson.Default.SetPurposeStatus, cancellationToken);
         if (problem is not null)
@@ -75,25 +74,21 @@ public static class EventsApi
             return problem;
         }
 
-        if (charter.FindPurpose(purpose) is not { } declared)
-        {
-            return Problems.Refused(Vault.Refusal.UnknownPurpose, purpose, null);
-        }
-
-        if (!caller.Purposes.Contains(purpose))
-        {
-            return Problems.Refused(Vault.Refusal.PurposeNotGranted, purpose, null);
-        }
-
-        if (body!.Consent is not null && declared.LegalBasis != LegalBasis.Consent)
-        {
-            return Problems.Of(ProblemTypes.ConsentNotTheBasis, $"'{purpose}' does not rest on consent; its legal basis is {YamlNames.Of(declared.LegalBasis!.Value)}");
-        }
-
         var (subject, missing) = await VaultApi.SubjectAsync(db, id, cancellationToken);
         if (missing is not null)
         {
             return missing;
+        }
+
+        if (RefusalOf(charter, caller, purpose) is { } refusal)
+        {
+            return await VaultApi.RefuseAsync(journal, clock, caller, "purpose.status", subject, purpose, null, refusal, cancellationToken);
+        }
+
+        var declared = charter.FindPurpose(purpose)!;
+        if (body!.Consent is not null && declared.LegalBasis != LegalBasis.Consent)
+        {
+            return Problems.Of(ProblemTypes.ConsentNotTheBasis, $"'{purpose}' does not rest on consent; its legal basis is {YamlNames.Of(declared.LegalBasis!.Value)}");
         }
 
         if (body!.Restricted is null && body.Objected is null && body.Consent is null)

@@ -716,6 +716,28 @@ public abstract class VaultApiTests(StoreKind kind)
     }
 
     [Fact]
+    public async Task EventsAndStatusChanges_RefusedForTheirPurpose_AreJournaledAsEveryRefusal()
+    {
+        await using var host = await TestHost.StartAsync(Kind);
+        var app = await host.ClientAsync(Customers);
+        var subject = await CreateSubjectAsync(app);
+
+        var eventNotGranted = await app.PostAsJsonAsync($"/api/v1/subjects/{subject}/events", new { @event = "last_contact", purpose = Newsletter });
+        var statusNotGranted = await app.PutAsJsonAsync($"/api/v1/subjects/{subject}/purposes/{Newsletter}", new { objected = true });
+        var eventUnknown = await app.PostAsJsonAsync($"/api/v1/subjects/{subject}/events", new { @event = "last_contact", purpose = Email });
+        var statusOfNobody = await app.PutAsJsonAsync($"/api/v1/subjects/{Guid.NewGuid()}/purposes/{Newsletter}", new { objected = true });
+
+        await AssertProblemAsync(eventNotGranted, HttpStatusCode.Forbidden, "purpose-not-granted");
+        await AssertProblemAsync(statusNotGranted, HttpStatusCode.Forbidden, "purpose-not-granted");
+        await AssertProblemAsync(eventUnknown, HttpStatusCode.UnprocessableEntity, "unknown-purpose");
+        await AssertProblemAsync(statusOfNobody, HttpStatusCode.NotFound, "subject-not-found");
+        var pseudonym = Identifiers.Pseudonym(host.Keys, subject);
+        Assert.Equal(
+            [$"event.record {pseudonym} {Newsletter} refused:purpose-not-granted", $"purpose.status {pseudonym} {Newsletter} refused:purpose-not-granted", $"event.record {pseudonym}  refused:unknown-purpose"],
+            (await JournalAsync(host)).Where(j => j.Outcome.StartsWith("refused:", StringComparison.Ordinal)).Select(j => $"{j.Action} {j.Subject} {j.Purpose} {j.Outcome}"));
+    }
+
+    [Fact]
     public async Task Writes_ReturnTheirJournalIndex()
     {
         await using var host = await TestHost.StartAsync(Kind);
