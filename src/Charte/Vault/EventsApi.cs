@@ -60,7 +60,7 @@ public static class EventsApi
     }
 
     /// <summary>Why an event or a status change under <paramref name="purpose"/> is refused to the caller, if it is: the charter lacks the purpose, or the application does not hold it.</summary>
-    private static Refusal? RefusalOf(Charter charter, Caller caller, string purpose) =>
+    internal static Refusal? RefusalOf(Charter charter, Caller caller, string purpose) =>
         charter.FindPurpose(purpose) is null ? Vault.Refusal.UnknownPurpose
         : caller.Purposes.Contains(purpose) ? null
         : Vault.Refusal.PurposeNotGranted;

@@ -279,15 +279,9 @@ public static class ImportApi
             }
 
             // As POST /subjects/{id}/events: an event under a purpose names one the charter has and the caller holds.
-            if (fact.Purpose is { } purpose)
+            if (fact.Purpose is { } purpose && EventsApi.RefusalOf(charter, caller, purpose) is { } refusal)
             {
-                var refused = charter.FindPurpose(purpose) is null ? Refusal.UnknownPurpose
-                    : caller.Purposes.Contains(purpose) ? (Refusal?)null
-                    : Refusal.PurposeNotGranted;
-                if (refused is { } refusal)
-                {
-                    return Problems.Refused(refusal, purpose, null);
-                }
+                return Problems.Refused(refusal, purpose, null);
             }
 
             if (fact.At > clock.GetUtcNow())
