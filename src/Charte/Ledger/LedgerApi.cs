@@ -50,7 +50,7 @@ public static class LedgerApi
             return size is null ? NoCheckpoint() : Problems.Of(ProblemTypes.CheckpointNotFound, $"no checkpoint has tree size {size}; ask /api/v1/ledger/checkpoint for the latest");
         }
 
-        var entry = await EntryAsync(connection, id, cancellationToken);
+        var entry = await LedgerStore.EntryAsync(connection, id, cancellationToken);
         if (entry is null || entry.Actor != caller.Actor)
         {
             return Problems.Of(ProblemTypes.EntryNotFound, $"the journal has no entry {id} of this application: ids are the 'journal' numbers that its requests returned");
@@ -88,14 +88,6 @@ public static class LedgerApi
     internal static CheckpointOutput Output(StoredCheckpoint checkpoint, SigningKeys keys, LedgerOptions options) =>
         new(checkpoint.Size, Convert.ToBase64String(checkpoint.Root), checkpoint.Note, Convert.ToBase64String(checkpoint.Token),
             new DateTimeOffset(checkpoint.CreatedAt, TimeSpan.Zero), keys.VerifierKey(options.Origin));
-
-    private static async Task<Journal.JournalEntry?> EntryAsync(System.Data.Common.DbConnection connection, long id, CancellationToken cancellationToken)
-    {
-        await using var command = Sql.Command(connection, "SELECT j.id, j.at, j.actor, j.action, j.subject, j.purpose, j.outcome, j.detail FROM journal j WHERE j.id = @id");
-        command.Add("@id", id);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? LedgerStore.ReadEntry(reader, 0) : null;
-    }
 
     private static ProblemHttpResult NoCheckpoint() =>
         Problems.Of(ProblemTypes.NoCheckpoint, "the ledger has signed no checkpoint yet; one is made every few seconds once entries exist");

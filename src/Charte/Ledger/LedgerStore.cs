@@ -300,6 +300,15 @@ public static class LedgerStore
         }
     }
 
+    /// <summary>One journal entry by its id, as <see cref="ReadEntry"/> reads it; null when the journal never had it.</summary>
+    public static async Task<JournalEntry?> EntryAsync(DbConnection connection, long id, CancellationToken cancellationToken)
+    {
+        await using var command = Sql.Command(connection, "SELECT id, at, actor, action, subject, purpose, outcome, detail FROM journal WHERE id = @id");
+        command.Add("@id", id);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadEntry(reader, 0) : null;
+    }
+
     /// <summary>The leaf index of a journal entry, once the sequencer has integrated it.</summary>
     public static async Task<(long Index, byte[] Hash)?> LeafOfAsync(DbConnection connection, long entryId, CancellationToken cancellationToken)
     {

@@ -136,16 +136,14 @@ public static partial class DocumentsApi
             return VaultApi.PurposeRequired();
         }
 
-        // As every route: a purpose the charter lacks never reaches the store, and is refused once the subject is known.
-        var declared = charter.FindPurpose(purpose) is not null;
-        var view = await PurposeView.LoadAsync(statements, id, declared ? purpose : "", data: false, cancellationToken);
+        var view = await VaultApi.ViewAsync(statements, charter, id, purpose, data: false, cancellationToken);
         if (VaultApi.Missing(view.Subject) is { } missing)
         {
             return missing;
         }
 
         var subject = view.Subject;
-        if (!declared)
+        if (charter.FindPurpose(purpose) is null)
         {
             return await VaultApi.RefuseAsync(journal, clock, caller, "document.read", subject, purpose, null, Refusal.UnknownPurpose, cancellationToken);
         }

@@ -93,9 +93,7 @@ public static class VaultApi
         PurposeView.Statements statements, JournalWriter journal, Charter charter, TimeProvider clock, Caller caller, Guid id, string action, string purpose,
         IEnumerable<string?> categories, bool write, CancellationToken cancellationToken, bool data = false)
     {
-        // A purpose the charter does not have is never sent to the store: the rule refuses it below, once the subject is
-        // known to exist, and a name as the client gave it (a NUL byte in it, say) could fail the statement.
-        var view = await PurposeView.LoadAsync(statements, id, charter.FindPurpose(purpose) is null ? "" : purpose, data, cancellationToken);
+        var view = await ViewAsync(statements, charter, id, purpose, data, cancellationToken);
         if (Missing(view.Subject) is { } missing)
         {
             return (null, missing);
@@ -114,6 +112,14 @@ public static class VaultApi
 
         return (view, null);
     }
+
+    /// <summary>
+    /// The subject's view for a purpose. A purpose the charter does not have is never sent to the store (the view then
+    /// holds the subject alone): the caller refuses it once the subject is known to exist, and a name as the client gave
+    /// it (a NUL byte in it, say) could fail the statement.
+    /// </summary>
+    internal static Task<PurposeView> ViewAsync(PurposeView.Statements statements, Charter charter, Guid id, string purpose, bool data, CancellationToken cancellationToken) =>
+        PurposeView.LoadAsync(statements, id, charter.FindPurpose(purpose) is null ? "" : purpose, data, cancellationToken);
 
     internal static ProblemHttpResult? Missing(Subject? subject) => subject switch
     {
